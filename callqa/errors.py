@@ -1,0 +1,64 @@
+"""Domain errors. Each says what went wrong and how to fix it.
+
+`retryable` tells the orchestrator whether running the same work again could
+succeed (a busy database, a full disk) or never will (a broken file).
+"""
+
+from __future__ import annotations
+
+
+class CallQAError(Exception):
+    """Base of every error callqa raises on purpose."""
+
+    retryable = False
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(CallQAError):
+    """Settings file or environment holds an invalid value."""
+
+
+class ModelError(CallQAError):
+    """The ASR model is missing, incomplete or cannot be loaded."""
+
+
+class AudioError(CallQAError):
+    """A recording cannot be decoded or holds no usable audio."""
+
+
+class TranscriptError(CallQAError):
+    """A transcript JSON file does not have the expected shape."""
+
+
+class MetadataError(CallQAError):
+    """A recording's metadata (sidecar) is missing something or malformed."""
+
+
+class StoreBusyError(CallQAError):
+    """The database file is locked by another writer; trying later can work."""
+
+    retryable = True
+
+
+class ScriptError(CallQAError):
+    """A script file has problems; `problems` lists every one with its place."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"script has {len(problems)} problem(s):\n{lines}",
+            hint="fix each listed field; `callqa script check FILE` re-checks the file",
+        )
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Our own errors say so; anything unexpected gets another try."""
+    return error.retryable if isinstance(error, CallQAError) else isinstance(error, Exception)

@@ -1,0 +1,193 @@
+"""Sales scripts: schema, loading with catalogue includes, validation.
+
+Scripts are written by people, so a load reports every problem with its file
+and place ("stroydom.yaml, steps[3].phrases: must not be empty") instead of
+stopping at the first one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from callqa.errors import ScriptError
+from callqa.nlp import SUPPORTED_LANGUAGES
+
+__all__ = ["Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
+
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Phrases = Annotated[list[Phrase], Field(min_length=1)]
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Model):
+    id: Ident
+    name: str
+    stage: str = ""
+    speaker: Literal["manager", "client"] = "manager"
+    required: bool = True
+    weight: float = Field(1.0, gt=0)
+    within_seconds: float | None = Field(None, gt=0)
+    phrases: Phrases
+
+
+class StopWord(_Model):
+    id: Ident
+    phrase: Phrase
+    severity: Literal["minor", "major", "critical"] = "minor"
+
+
+class HandlingPart(_Model):
+    id: Ident
+    phrases: Phrases
+
+
+class Objection(_Model):
+    id: Ident
+    name: str
+    client_phrases: Phrases
+    handling: Annotated[list[HandlingPart], Field(min_length=1)]
+
+
+class Script(_Model):
+    id: Ident
+    version: int = Field(ge=1)
+    language: str
+    name: str
+    include: list[str] = []
+    steps: Annotated[list[Step], Field(min_length=1)]
+    stop_words: list[StopWord] = []
+    objections: list[Objection] = []
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+
+class Catalogue(_Model):
+    """An includable file of stop-words and/or objections."""
+
+    stop_words: list[StopWord] = []
+    objections: list[Objection] = []
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    if kind in ("too_short", "string_too_short"):
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return "must be lower-case letters, digits, '_', '-' or '.', starting with a letter or digit"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file not found ({path})")
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(f"{path.name},{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        return None
+    except UnicodeDecodeError:
+        problems.append(f"{path.name}: not a UTF-8 text file")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{path.name}: must be a YAML mapping (id:, version:, steps: ...)")
+        return None
+    return data
+
+
+def _validate(model: type[_Model], data: dict, name: str, problems: list[str]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(f"{name}, {_location(e['loc'])}: {_message(e)}" for e in exc.errors())
+        return None
+
+
+def _duplicates(data: dict, name: str, problems: list[str]) -> None:
+    # On the raw data, so duplicates are reported even when other fields are invalid.
+    for field in ("steps", "stop_words", "objections"):
+        items = data.get(field)
+        seen: set[str] = set()
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if ident is not None and ident in seen:
+                problems.append(f"{name}, {field}[{i}].id: duplicate id {ident!r}")
+            seen.add(ident)
+
+
+def _merge(base: list, own: list) -> list:
+    # The script's own entries win over catalogue entries with the same id.
+    own_ids = {item.id for item in own}
+    return [item for item in base if item.id not in own_ids] + list(own)
+
+
+def load_script(path: Path | str) -> Script:
+    """Load and validate a script with its includes; raise ScriptError listing every problem."""
+    path = Path(path)
+    problems: list[str] = []
+    data = _read_yaml(path, problems)
+    if data is None:
+        raise ScriptError(problems)
+    script = _validate(Script, data, path.name, problems)
+    stop_words: list[StopWord] = []
+    objections: list[Objection] = []
+    for i, include in enumerate(data.get("include") or []):
+        include_path = path.parent / str(include)
+        if not include_path.is_file():
+            problems.append(f"{path.name}, include[{i}]: file {include} not found next to the script")
+            continue
+        included = _read_yaml(include_path, problems)
+        catalogue = included is not None and _validate(Catalogue, included, include_path.name, problems)
+        if included is not None:
+            _duplicates(included, include_path.name, problems)
+        if catalogue:
+            stop_words = _merge(stop_words, catalogue.stop_words)
+            objections = _merge(objections, catalogue.objections)
+    _duplicates(data, path.name, problems)
+    if problems:
+        raise ScriptError(problems)
+    return script.model_copy(update={
+        "stop_words": _merge(stop_words, script.stop_words),
+        "objections": _merge(objections, script.objections),
+    })
+
+
+def find_script(ref: str, scripts_dir: Path) -> Script:
+    """A script by file path, or by its `id` among the YAML files in scripts_dir."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return load_script(path)
+    for candidate in sorted(scripts_dir.glob("*.y*ml")):
+        try:
+            head = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if isinstance(head, dict) and head.get("id") == ref:
+            return load_script(candidate)
+    raise ScriptError([f"no script with id {ref!r} in {scripts_dir}"])

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from callqa.audio import SAMPLE_RATE, decode_audio
+from callqa.errors import AudioError
+from samples import EXAMPLES
+
+CALLS = EXAMPLES / "calls"
+
+
+def _write_wav(path, channels: np.ndarray, rate=8000):
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="stereo" if channels.shape[0] == 2 else "mono")
+        frame = av.AudioFrame.from_ndarray((channels.T.reshape(1, -1) * 32767).astype(np.int16), format="s16", layout=stream.layout.name)
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def test_stereo_mp3_decodes_into_two_16khz_channels():
+    audio = decode_audio(CALLS / "ru-01.mp3")
+    assert audio.source_sample_rate == 8000 and audio.source_channels == 2
+    assert len(audio.channels) == 2 and audio.channels[0].dtype == np.float32
+    assert abs(len(audio.channels[0]) / SAMPLE_RATE - audio.duration) < 0.01
+    assert not np.allclose(audio.channels[0], audio.channels[1])  # one speaker per channel
+
+
+@pytest.mark.parametrize("name", ["ru-09.wav", "ru-04.ogg", "ru-05.mp3"])
+def test_other_formats_decode(name):
+    audio = decode_audio(CALLS / name)
+    assert audio.duration > 20 and not audio.warnings
+
+
+def test_dual_mono_stereo_is_treated_as_mono(tmp_path):
+    tone = np.sin(np.linspace(0, 2000, 8000 * 2)).astype(np.float32) * 0.3
+    _write_wav(tmp_path / "dual.wav", np.stack([tone, tone]))
+    audio = decode_audio(tmp_path / "dual.wav")
+    assert len(audio.channels) == 1 and "treated as mono" in audio.warnings[0]
+
+
+def test_silent_channel_is_noticed(tmp_path):
+    tone = np.sin(np.linspace(0, 2000, 8000 * 2)).astype(np.float32) * 0.3
+    _write_wav(tmp_path / "one-side.wav", np.stack([tone, np.zeros_like(tone)]))
+    assert decode_audio(tmp_path / "one-side.wav").silent_channels == [1]
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="empty.wav: the file is empty"):
+        decode_audio(tmp_path / "empty.wav")
+
+
+def test_text_file_renamed_mp3(tmp_path):
+    (tmp_path / "notes.mp3").write_text("call back on Monday\n" * 20)
+    with pytest.raises(AudioError, match="notes.mp3: not a readable audio file") as err:
+        decode_audio(tmp_path / "notes.mp3")
+    assert "renamed" in err.value.hint
+
+
+def test_truncated_mp3_decodes_what_is_there_and_says_so(tmp_path):
+    data = (CALLS / "ru-01.mp3").read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(data[: len(data) // 2])
+    audio = decode_audio(tmp_path / "cut.mp3")
+    assert audio.warnings and audio.warnings[0].startswith("truncated: decoded")
+
+
+def test_mp3_cut_to_its_first_bytes_is_an_error(tmp_path):
+    (tmp_path / "stub.mp3").write_bytes((CALLS / "ru-01.mp3").read_bytes()[:200])
+    with pytest.raises(AudioError, match="stub.mp3"):
+        decode_audio(tmp_path / "stub.mp3")

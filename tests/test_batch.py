@@ -1,0 +1,54 @@
+import json
+
+from callqa.batch import plan_batch
+from callqa.scoring import analyze_transcript
+from callqa.store import Store
+from callqa.transcript import transcript_from_dict
+from samples import copy_call
+
+
+def test_plan_reads_sidecar_metadata(calls_dir, tmp_path, settings):
+    copy_call("ru-01", calls_dir)
+    with Store(tmp_path / "db.duckdb") as store:
+        plan = plan_batch(calls_dir, store, settings)
+    [job] = plan.jobs
+    meta = json.loads((calls_dir / "ru-01.json").read_text())
+    assert job.record.call_id == "ru-01" and job.record.manager_name == meta["manager_name"]
+    assert job.script.id == "stroydom-inbound" and job.channels == meta["channels"]
+    assert job.record.started_at.isoformat().startswith(meta["started_at"][:10])
+
+
+def test_same_content_under_another_name_is_one_call(calls_dir, tmp_path, settings):
+    copy_call("ru-01", calls_dir)
+    copy_call("ru-01", calls_dir, name="ru-01-copy")
+    with Store(tmp_path / "db.duckdb") as store:
+        plan = plan_batch(calls_dir, store, settings)
+    assert plan.found == 2 and len(plan.jobs) == 1 and len(plan.skipped) == 1
+
+
+def test_scored_calls_are_skipped_unless_forced(calls_dir, tmp_path, settings, ru_script):
+    copy_call("ru-01", calls_dir)
+    with Store(tmp_path / "db.duckdb") as store:
+        [job] = plan_batch(calls_dir, store, settings).jobs
+        analysis = analyze_transcript(transcript_from_dict({"segments": []}), ru_script)
+        store.save_call(job.record, analysis, None)
+        assert plan_batch(calls_dir, store, settings).jobs == []
+        assert len(plan_batch(calls_dir, store, settings, force=True).jobs) == 1
+        # a new script version is new work for the same recording
+        assert len(plan_batch(calls_dir, store, settings, script_override="brightwindows-outbound").jobs) == 1
+
+
+def test_bad_metadata_becomes_a_failure_not_a_crash(calls_dir, tmp_path, settings):
+    good = copy_call("ru-01", calls_dir)
+    broken = copy_call("ru-02", calls_dir)
+    broken.with_suffix(".json").write_text("{not json", encoding="utf-8")
+    orphan = copy_call("ru-03", calls_dir)
+    orphan.with_suffix(".json").unlink()  # no sidecar and no default script
+    (calls_dir / "notes.txt").write_text("not a recording")
+    with Store(tmp_path / "db.duckdb") as store:
+        plan = plan_batch(calls_dir, store, settings)
+    assert [j.record.file_path for j in plan.jobs] == [str(good)]
+    reasons = {f.file_path: str(f.error) for f in plan.failures}
+    assert "not valid JSON" in reasons[str(broken)]
+    assert "no script for this recording" in reasons[str(orphan)]
+    assert plan.found == 3

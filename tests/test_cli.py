@@ -1,0 +1,71 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from callqa.cli import cli
+from callqa.config import Settings
+from samples import EXAMPLES, ROOT, SCRIPTS
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def test_analyze_transcript_prints_the_contract_json():
+    result = _invoke("analyze", "--transcript", EXAMPLES / "reference" / "ru-03.json", "--script", SCRIPTS / "stroydom-inbound.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["call_id"] == "ru-03"
+    assert "missing_required_step:next_step" in data["flags"]
+    assert {h["id"] for h in data["stop_words"]} >= {"ne_nashe", "ne_ko_mne"}
+
+
+@pytest.mark.slow
+def test_analyze_audio_prints_the_contract_json():
+    result = _invoke("analyze", EXAMPLES / "calls" / "ru-05.mp3", "--script", SCRIPTS / "stroydom-inbound.yaml", "--channels", "manager-left", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["channel_layout"] == "manager-left" and data["duration"] > 30
+    assert {s["speaker"] for s in data["segments"]} == {"manager", "client"}
+    assert next(s for s in data["steps"] if s["id"] == "greeting")["found"]
+
+
+def test_bad_input_is_a_message_not_a_traceback(tmp_path):
+    (tmp_path / "x.mp3").write_text("not audio")
+    result = _invoke("analyze", tmp_path / "x.mp3", "--script", SCRIPTS / "stroydom-inbound.yaml")
+    assert result.exit_code == 1
+    assert "x.mp3: not a readable audio file" in result.output and "Traceback" not in result.output
+
+
+def test_script_check_lists_problems_and_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nversion: 1\nlanguage: ru\nname: B\nsteps:\n  - {id: a, name: A, phrases: []}\n", encoding="utf-8")
+    result = _invoke("script", "check", SCRIPTS / "stroydom-inbound.yaml", bad)
+    assert result.exit_code == 1
+    assert "stroydom-inbound.yaml: ok" in result.output
+    assert "bad.yaml, steps[0].phrases: must not be empty" in result.output
+
+
+def test_summary_without_a_database_says_what_to_do(tmp_path):
+    result = _invoke("summary", "--db", tmp_path / "none.duckdb")
+    assert result.exit_code == 1 and "callqa run" in result.output
+
+
+def _commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}"
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+@pytest.mark.parametrize("command", sorted(_commands(cli)))
+def test_every_command_is_documented(command):
+    assert f"callqa {command}" in README
+
+
+@pytest.mark.parametrize("setting", sorted(Settings.model_fields))
+def test_every_setting_is_documented(setting):
+    assert f"| `{setting}` |" in README

@@ -1,0 +1,83 @@
+import pytest
+
+from callqa.errors import ScriptError
+from callqa.scripts import find_script, load_script
+from samples import SCRIPTS
+
+
+@pytest.mark.parametrize("name", ["stroydom-inbound.yaml", "brightwindows-outbound-en.yaml"])
+def test_bundled_scripts_are_valid(name):
+    script = load_script(SCRIPTS / name)
+    assert script.steps and script.stop_words and script.objections
+
+
+def test_catalogues_are_included_and_the_script_adds_its_own(ru_script):
+    ids = {w.id for w in ru_script.stop_words}
+    assert {"ne_znayu", "kak_by", "ne_nashe"} <= ids
+    assert {o.id for o in ru_script.objections} == {"price", "think", "competitor_cheaper", "send_email", "no_time"}
+
+
+def test_script_entry_wins_over_catalogue_entry_with_same_id(tmp_path):
+    (tmp_path / "cat.yaml").write_text('stop_words:\n  - {id: ne_znayu, phrase: "не знаю", severity: major}\n', encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "id: s\nversion: 1\nlanguage: ru\nname: S\ninclude: [cat.yaml]\n"
+        "steps:\n  - {id: a, name: A, phrases: [привет]}\n"
+        'stop_words:\n  - {id: ne_znayu, phrase: "не знаю", severity: critical}\n', encoding="utf-8")
+    script = load_script(tmp_path / "s.yaml")
+    assert [(w.id, w.severity) for w in script.stop_words] == [("ne_znayu", "critical")]
+
+
+THREE_MISTAKES = """\
+id: stroydom-test
+version: 1
+language: ru
+name: Тест
+steps:
+  - id: greeting
+    name: Приветствие
+    speaker: boss
+    phrases: ["добрый день"]
+  - id: budget
+    name: Бюджет
+    phrases: []
+  - id: greeting
+    name: Повтор
+    phrases: ["здравствуйте"]
+"""
+
+
+def test_every_problem_is_listed_with_file_item_and_field(tmp_path):
+    path = tmp_path / "stroydom.yaml"
+    path.write_text(THREE_MISTAKES, encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_script(path)
+    assert err.value.problems == [
+        "stroydom.yaml, steps[0].speaker: Input should be 'manager' or 'client'",
+        "stroydom.yaml, steps[1].phrases: must not be empty",
+        "stroydom.yaml, steps[2].id: duplicate id 'greeting'",
+    ]
+
+
+def test_misspelt_field_and_missing_include_are_reported(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("id: s\nversion: 1\nlanguage: de\nname: S\ninclude: [nope.yaml]\nsteps:\n  - {id: a, name: A, phrase: [x]}\n", encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_script(path)
+    text = "\n".join(err.value.problems)
+    assert "s.yaml, language: must be one of ru, en" in text
+    assert "s.yaml, steps[0].phrase: unknown field" in text
+    assert "s.yaml, steps[0].phrases: is required" in text
+    assert "s.yaml, include[0]: file nope.yaml not found" in text
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("id: s\nname: Презентация: под ключ\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match=r"s.yaml, line 2, column \d+: not valid YAML"):
+        load_script(path)
+
+
+def test_scripts_are_found_by_id(settings):
+    assert find_script("brightwindows-outbound", settings.scripts_dir).language == "en"
+    with pytest.raises(ScriptError, match="no script with id 'nope'"):
+        find_script("nope", settings.scripts_dir)

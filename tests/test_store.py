@@ -1,0 +1,78 @@
+import duckdb
+import pytest
+
+from callqa.errors import StoreBusyError
+from callqa.scoring import analyze_transcript
+from callqa.store import CallRecord, Store
+from callqa.transcript import transcript_from_dict
+
+
+@pytest.fixture
+def analysis(ru_script):
+    transcript = transcript_from_dict({"segments": [
+        {"speaker": "manager", "start": 0.0, "end": 3.0, "text": "Добрый день, компания СтройДом, меня зовут Анна."},
+        {"speaker": "client", "start": 3.5, "end": 6.0, "text": "Это слишком дорого."},
+        {"speaker": "manager", "start": 6.5, "end": 9.0, "text": "Понимаю вас. Короче, в цену уже входит всё."},
+    ]})
+    return analyze_transcript(transcript, ru_script, "c1")
+
+
+def _record(h="abc", manager="Анна"):
+    return CallRecord(h, "c1", "/x/c1.wav", "m-1", manager)
+
+
+def test_saving_a_call_writes_every_table(tmp_path, analysis):
+    with Store(tmp_path / "db.duckdb") as store:
+        store.save_call(_record(), analysis, "run1")
+        counts = {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("calls", "segments", "scores", "step_results", "stop_word_hits", "objections")}
+    assert counts == {"calls": 1, "segments": 3, "scores": 1, "step_results": len(analysis.steps), "stop_word_hits": 1, "objections": 1}
+
+
+def test_saving_again_replaces_instead_of_duplicating(tmp_path, analysis):
+    with Store(tmp_path / "db.duckdb") as store:
+        store.save_call(_record(), analysis, "run1")
+        store.save_call(_record(), analysis, "run2")
+        assert store.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 1
+        assert store.con.execute("SELECT count(*) FROM step_results").fetchone()[0] == len(analysis.steps)
+        assert store.done_keys() == {("abc", "stroydom-inbound", 1)}
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path, analysis):
+    with Store(tmp_path / "db.duckdb") as store:
+        store.con.execute("DROP TABLE objections")  # make the last insert of the transaction fail
+        with pytest.raises(duckdb.Error):
+            store.save_call(_record(), analysis, "run1")
+        assert store.con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
+        assert store.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 0
+
+
+def test_manager_summary(tmp_path, analysis):
+    with Store(tmp_path / "db.duckdb") as store:
+        store.save_call(_record("a"), analysis, "r")
+        store.save_call(_record("b"), analysis, "r")
+        [row] = store.manager_summary()
+    assert (row.manager, row.calls, row.objections, row.objections_handled_pct, row.stop_words_per_call) == ("Анна", 2, 2, 100.0, 1.0)
+
+
+def test_failures_are_stored_with_their_reason(tmp_path):
+    with Store(tmp_path / "db.duckdb") as store:
+        store.record_failure("r", "/x/bad.mp3", "h1", "analyze", ValueError("boom"), retryable=False)
+        [row] = store.failures()
+        assert store.terminal_failures() == {"h1"}
+    assert (row["file_path"], row["error_class"], row["message"], row["retryable"]) == ("/x/bad.mp3", "ValueError", "boom", False)
+
+
+def test_second_writer_gets_a_clear_busy_error(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "db.duckdb"
+    Store(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreBusyError, match="open for writing by another process"):
+            Store(path)
+    finally:
+        holder.kill()
