@@ -13,13 +13,14 @@ import importlib.util
 import json
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from callqa.config import Settings
 from callqa.errors import ModelError
+from callqa.hashing import file_sha256
 
 __all__ = ["AsrOptions", "AsrSegment", "Transcriber", "Word", "ensure_default_model", "get_transcriber"]
 
@@ -69,14 +70,6 @@ def _package_data_dir(package: str) -> Path:
     return Path(spec.origin).parent / "data"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _default_model_is_complete(target: Path) -> bool:
     marker = target / _MARKER
     if not marker.is_file():
@@ -99,7 +92,7 @@ def ensure_default_model(models_dir: Path, verify_checksum: bool = False) -> Pat
     if _default_model_is_complete(target):
         if verify_checksum:
             recorded = json.loads((target / _MARKER).read_text())["sha256"]
-            if _sha256(target / "model.bin") != recorded:
+            if file_sha256(target / "model.bin") != recorded:
                 raise ModelError(f"{target}/model.bin is corrupt (checksum mismatch)", hint=f"delete {target} and run `callqa model install`")
         return target
     part1_dir, part2_dir = (_package_data_dir(p) for p in _PART_PACKAGES)
@@ -169,7 +162,12 @@ class Transcriber:
         try:
             model = WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=settings.cpu_threads, local_files_only=True)
         except Exception as exc:  # ctranslate2 raises RuntimeError/ValueError of many kinds
-            raise ModelError(f"cannot load Whisper model {model_path!r} on {device}/{compute_type}: {exc}", hint=_INSTALL_HINT) from exc
+            hint = (
+                f"the assembled model looks damaged: delete {model_path} and run `callqa model install --verify`"
+                if settings.model == DEFAULT_MODEL
+                else f"check that {settings.model} is a complete faster-whisper (CTranslate2) model and that {device}/{compute_type} suits this machine"
+            )
+            raise ModelError(f"cannot load Whisper model {model_path} on {device}/{compute_type}: {exc}", hint=hint) from exc
         self._pipeline = BatchedInferencePipeline(model)
         # ctranslate2 models are thread-safe for inference, but the batched
         # pipeline keeps per-call state, so calls through it are serialised.

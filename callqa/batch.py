@@ -7,7 +7,6 @@ version, so a re-run, or the same file under another name, adds nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from callqa.config import ChannelLayout, Settings
 from callqa.errors import CallQAError, MetadataError
+from callqa.hashing import file_sha256
 from callqa.pipeline import analyze_audio
 from callqa.scoring import CallAnalysis
 from callqa.scripts import Script, find_script
@@ -48,14 +48,6 @@ class BatchPlan:
     jobs: list[CallJob] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already done, or failed for good before
     failures: list[PlanFailure] = field(default_factory=list)
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_metadata(path: Path) -> dict:
@@ -115,7 +107,7 @@ def plan_batch(folder: Path, store: Store, settings: Settings, script_override: 
         plan.found += 1
         digest = None
         try:
-            digest = content_hash(path)
+            digest = file_sha256(path)
             if digest in failed_for_good:
                 plan.skipped.append(str(path))
                 continue

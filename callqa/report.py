@@ -22,7 +22,7 @@ def print_manager_summary(rows: list[ManagerSummary], console: Console | None = 
         return
     table = Table(title="Per-manager summary")
     for column in ("Manager", "Calls", "Minutes", "Compliance", "Objections", "Handled", "Stop-words/call"):
-        table.add_column(column, justify="left" if column == "Manager" else "right")
+        table.add_column(column, justify="left" if column == "Manager" else "right", no_wrap=True)
     for r in rows:
         handled = "—" if r.objections_handled_pct is None else f"{r.objections_handled_pct:.0f}%"
         table.add_row(r.manager, str(r.calls), f"{r.minutes:.1f}", _pct(r.mean_compliance), str(r.objections), handled, f"{r.stop_words_per_call:.2f}")

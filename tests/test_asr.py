@@ -34,6 +34,17 @@ def test_a_model_folder_without_model_bin_gives_a_clear_error(tmp_path):
     assert "CALLQA_MODEL" in err.value.hint
 
 
+def test_a_damaged_model_gives_one_clear_error(tmp_path, settings):
+    import shutil
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(ensure_default_model(settings.models_dir), broken)
+    (broken / "model.bin").write_bytes(b"\0" * 4096)
+    with pytest.raises(ModelError, match="cannot load Whisper model") as err:
+        get_transcriber(load_settings(model=str(broken)))
+    assert "complete faster-whisper" in err.value.hint
+
+
 def test_real_model_hears_the_key_words_of_a_real_recording(settings):
     audio = decode_audio(EXAMPLES / "calls" / "ru-01.mp3")
     segments = get_transcriber(settings).transcribe(audio.channels[0][: 16000 * 20], "ru")

@@ -8,13 +8,15 @@ from samples import EXAMPLES
 CALLS = EXAMPLES / "calls"
 
 
-def _write_wav(path, channels: np.ndarray, rate=8000):
+def _write_wav(path, channels: np.ndarray, rate=8000, codec="pcm_s16le"):
     import av
 
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("pcm_s16le", rate=rate, layout="stereo" if channels.shape[0] == 2 else "mono")
+        stream = out.add_stream(codec, rate=rate, layout="stereo" if channels.shape[0] == 2 else "mono")
         frame = av.AudioFrame.from_ndarray((channels.T.reshape(1, -1) * 32767).astype(np.int16), format="s16", layout=stream.layout.name)
         frame.sample_rate = rate
+        if codec != "pcm_s16le":
+            frame = av.AudioResampler(format=stream.format.name, layout=stream.layout.name, rate=rate).resample(frame)[0]
         for packet in stream.encode(frame):
             out.mux(packet)
         for packet in stream.encode(None):
@@ -33,6 +35,13 @@ def test_stereo_mp3_decodes_into_two_16khz_channels():
 def test_other_formats_decode(name):
     audio = decode_audio(CALLS / name)
     assert audio.duration > 20 and not audio.warnings
+
+
+def test_m4a_decodes(tmp_path):
+    tone = np.sin(np.linspace(0, 4000, 16000 * 2)).astype(np.float32) * 0.3
+    _write_wav(tmp_path / "call.m4a", np.stack([tone, np.zeros_like(tone)]), rate=16000, codec="aac")
+    audio = decode_audio(tmp_path / "call.m4a")
+    assert len(audio.channels) == 2 and 1.9 < audio.duration < 2.2 and audio.silent_channels == [1]
 
 
 def test_dual_mono_stereo_is_treated_as_mono(tmp_path):
