@@ -1,7 +1,8 @@
-"""Text normalisation and lemmatisation (spaCy; Russian through pymorphy3).
+"""Tokens and lemmas (spaCy tokenizer; lemmas from pymorphy3 for Russian and
+spaCy's lookup tables for English), cached per word.
 
 Matching works on lemmas so that "какую сумму вы планируете" finds
-"какая сумма планировать". Pipelines load lazily, once per process.
+"какая сумма планировать". Resources load lazily, once per process.
 """
 
 from __future__ import annotations
@@ -11,31 +12,29 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["SUPPORTED_LANGUAGES", "Token", "lemmatize"]
+__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "lemmatize"]
 
 SUPPORTED_LANGUAGES = ("ru", "en")
+NEGATIONS = frozenset({"не", "нет", "ни", "not", "no", "never"})
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _lock = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Token:
-    text: str
+    text: str  # the word as said, lower case, ё as е
     lemma: str
-    start: int  # character offset in the original text
+    start: int  # character offsets in the original text
+    end: int
 
 
 @lru_cache(maxsize=None)
-def _pipeline(language: str):
+def _tokenizer(language: str):
     import spacy
 
     if language not in SUPPORTED_LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
-    nlp = spacy.blank(language)
-    # ru: pymorphy3 dictionaries ship on PyPI; en: lookup tables from spacy-lookups-data.
-    nlp.add_pipe("lemmatizer", config={"mode": "pymorphy3" if language == "ru" else "lookup"})
-    nlp.initialize()
-    return nlp
+    return spacy.blank(language).tokenizer
 
 
 @lru_cache(maxsize=1)
@@ -45,24 +44,32 @@ def _morph():
     return pymorphy3.MorphAnalyzer()
 
 
+@lru_cache(maxsize=1)
+def _english_lemmas():
+    from spacy.lookups import load_lookups
+
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, language: str) -> str:
+    if language == "ru":
+        # The most probable parse, so that one form always gets one lemma (spaCy's
+        # pymorphy3 lookup mode leaves ambiguous forms such as "времени" unlemmatised).
+        return _morph().parse(word)[0].normal_form.replace("ё", "е")
+    return _english_lemmas().get(word, word).lower()
+
+
 @lru_cache(maxsize=65536)
-def _lemmatize_cached(text: str, language: str) -> tuple[Token, ...]:
-    with _lock:  # spaCy pipelines are not documented as thread-safe
-        doc = _pipeline(language)(text)
+def lemmatize(text: str, language: str) -> tuple[Token, ...]:
+    """Word tokens of `text` with lemmas; punctuation dropped."""
+    tokenizer = _tokenizer(language)
+    with _lock:  # spaCy's tokenizer is not documented as thread-safe
+        doc = tokenizer(text)
     tokens = []
     for tok in doc:
         if not _WORD.fullmatch(tok.text):
             continue
         surface = tok.text.lower().replace("ё", "е")
-        lemma = (tok.lemma_ or surface).lower().replace("ё", "е")
-        if language == "ru" and lemma == surface:
-            # Without a tagger spaCy leaves ambiguous forms ("времени") as they are;
-            # pymorphy3's most probable parse keeps the lemma stable across inflections.
-            lemma = _morph().parse(surface)[0].normal_form.replace("ё", "е")
-        tokens.append(Token(surface, lemma, tok.idx))
+        tokens.append(Token(surface, _lemma(surface, language), tok.idx, tok.idx + len(tok.text)))
     return tuple(tokens)
-
-
-def lemmatize(text: str, language: str) -> tuple[Token, ...]:
-    """Word tokens of `text` with lemmas; punctuation dropped."""
-    return _lemmatize_cached(text, language)

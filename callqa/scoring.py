@@ -1,44 +1,66 @@
 """Analysis of one transcript against one script: steps, stop-words,
 objections, scores and flags. Pure: no audio, no database.
+
+Every verdict carries its evidence (score, phrase, words as said, time), and
+a required step that was not found in speech the recogniser was unsure of is
+"uncertain", for a person to review, instead of counting against the manager.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
-from callqa.matching import Hit, PhraseSet, Turn, index_turns
+from callqa.matching import CallIndex, Hit, MatchParams, PhraseSet
 from callqa.metrics import ConversationMetrics, conversation_metrics
 from callqa.scripts import Script
-from callqa.transcript import Transcript
+from callqa.transcript import Segment, Transcript
 
-__all__ = ["AnalysisOptions", "CallAnalysis", "analyze_transcript"]
+__all__ = ["AnalysisOptions", "CallAnalysis", "analyze_transcript", "segment_is_reliable"]
+
+_SIDES = {"manager": ("manager", "unknown"), "client": ("client", "unknown")}  # unattributed speech counts for both
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """Thresholds of the analysis; recorded with every result they produced."""
+    """Every threshold of the analysis; recorded with each result it produced."""
 
-    step_threshold: float = 0.78  # similarity (0..1) of a step phrase to the words said
-    stop_word_threshold: float = 0.92  # stricter: a false alarm costs a manager points
-    objection_threshold: float = 0.8
-    handling_threshold: float = 0.75
-    handling_window_turns: int = 2  # manager turns after an objection searched for its handling
+    step_threshold: float = 0.75  # share of a step phrase's words found (fuzzily) in one stretch of speech
+    objection_threshold: float = 0.75
+    handling_threshold: float = 0.7
+    stop_word_threshold: float = 0.92  # stop-words: word forms, in order, no gaps; a false alarm costs points
+    token_floor: float = 0.7  # a word counts as found from this similarity (0..1, rapidfuzz ratio) up
+    order_penalty: float = 0.9  # factor for a phrase said in another word order
+    handling_window_turns: int = 2  # manager turns after an objection searched for its handling...
+    handling_window_seconds: float = 60.0  # ...that start within this many seconds of it
     handled_min_share: float = 0.5  # share of handling parts that makes an objection "handled"
     objection_weight: float = 0.3  # weight of objection handling in the overall score
     stop_word_penalty: dict = field(default_factory=lambda: {"minor": 0.01, "major": 0.03, "critical": 0.1})
     low_score_flag: float = 0.6  # overall below this flags the call for review
+    # When the recogniser is unsure (per segment), a missing step is "uncertain":
+    min_avg_logprob: float = -1.0
+    max_no_speech_prob: float = 0.6
+    max_compression_ratio: float = 2.4  # looped text ("что, что, что...") compresses well
+    min_reliable_share: float = 0.6  # of a side's speech, below which all its missing steps are uncertain
+    min_side_speech_seconds: float = 2.0  # less speech than this on a side: nothing can be judged
+    near_miss: float = 0.5  # a sub-threshold match this good in unreliable speech makes a step uncertain
 
 
 @dataclass
 class StepResult:
     id: str
+    status: Literal["found", "missing", "uncertain"]
     found: bool
     score: float
     start: float | None
-    evidence: str | None
-    phrase: str | None
+    end: float | None
+    evidence: str | None  # the words as said
+    phrase: str | None  # the script phrase they matched
+    context: str | None
     required: bool
     on_time: bool | None  # None when the step has no within_seconds or was not found
+    in_order: bool | None  # None when not found
 
 
 @dataclass
@@ -47,8 +69,19 @@ class StopWordHit:
     speaker: str
     start: float
     text: str
+    context: str
     severity: str
     score: float
+
+
+@dataclass
+class HandlingPartResult:
+    id: str
+    found: bool
+    score: float
+    start: float | None
+    text: str | None
+    phrase: str | None
 
 
 @dataclass
@@ -56,17 +89,19 @@ class ObjectionResult:
     id: str
     start: float
     text: str
+    context: str
+    score: float
     handled: bool
     handling_found: list[str]
     handling_missing: list[str]
-    handling_evidence: dict[str, str]
+    handling: list[HandlingPartResult]
 
 
 @dataclass
 class Scores:
-    script_compliance: float
+    script_compliance: float | None  # None: every step was uncertain
     objection_handling: float | None  # None: no objection was raised
-    overall: float
+    overall: float | None
 
 
 @dataclass
@@ -80,6 +115,7 @@ class CallAnalysis:
     scores: Scores
     flags: list[str]
     metrics: ConversationMetrics
+    reliability: dict[str, float | None]  # share of each side's speech the recogniser was sure of
     script_id: str
     script_version: int
     options: AnalysisOptions
@@ -96,6 +132,7 @@ class CallAnalysis:
             "scores": asdict(self.scores),
             "flags": self.flags,
             "metrics": asdict(self.metrics),
+            "reliability": self.reliability,
             "script": {"id": self.script_id, "version": self.script_version},
             "language": self.transcript.language,
             "channel_layout": self.transcript.channel_layout,
@@ -105,78 +142,133 @@ class CallAnalysis:
         }
 
 
-def _by_speaker(turns: list[Turn], speaker: str) -> list[Turn]:
-    # Unattributed speech (mono calls) is searched for both sides.
-    return [t for t in turns if t.speaker in (speaker, "unknown")]
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
-def _find_steps(script: Script, turns: list[Turn], opts: AnalysisOptions) -> list[StepResult]:
-    results = []
+def segment_is_reliable(seg: Segment, opts: AnalysisOptions) -> bool:
+    """Whether the recogniser was sure enough of a segment to judge from it. Human transcripts always are."""
+    if seg.avg_logprob is not None and seg.avg_logprob < opts.min_avg_logprob:
+        return False
+    if seg.no_speech_prob is not None and seg.avg_logprob is not None and seg.no_speech_prob > opts.max_no_speech_prob:
+        return False
+    return len(seg.text) < 40 or _compression_ratio(seg.text) <= opts.max_compression_ratio
+
+
+def _side_reliability(transcript: Transcript, reliable: list[bool], speakers: tuple[str, ...], opts: AnalysisOptions) -> float | None:
+    """Share of a side's speech time that is reliable; None when the side said (almost) nothing."""
+    total = sure = 0.0
+    for seg, ok in zip(transcript.segments, reliable):
+        if seg.speaker in speakers:
+            length = max(seg.end - seg.start, 0.0)
+            total += length
+            sure += length if ok else 0.0
+    return round(sure / total, 3) if total >= opts.min_side_speech_seconds else None
+
+
+def _in_order(hits: list[Hit | None]) -> list[bool | None]:
+    """Steps whose times follow the script's order: the longest run of found
+    steps in increasing time is in order, the others were done out of order."""
+    found = [(i, h.start) for i, h in enumerate(hits) if h is not None]
+    best: list[list[int]] = []  # best[k]: longest increasing chain ending at found[k]
+    for k, (_, t) in enumerate(found):
+        prior = [best[j] for j in range(k) if found[j][1] <= t]
+        best.append(max(prior, key=len, default=[]) + [k])
+    chain = {found[k][0] for k in max(best, key=len, default=[])}
+    return [None if h is None else i in chain for i, h in enumerate(hits)]
+
+
+def _find_steps(script: Script, index: CallIndex, reliability: dict, opts: AnalysisOptions) -> list[StepResult]:
+    params = MatchParams(opts.step_threshold, opts.token_floor, opts.order_penalty)
+    hits = []
     for step in script.steps:
-        hit = PhraseSet(step.phrases, script.language).best(_by_speaker(turns, step.speaker), opts.step_threshold)
-        on_time = None if hit is None or step.within_seconds is None else hit.start <= step.within_seconds
-        results.append(StepResult(
-            step.id, hit is not None, hit.score if hit else 0.0, hit.start if hit else None,
-            hit.text if hit else None, hit.phrase if hit else None, step.required, on_time,
-        ))
+        found = index.search(PhraseSet(step.phrases, script.language, script.placeholders), _SIDES[step.speaker], params)
+        hits.append(min(found, key=lambda h: (-h.score, h.start)) if found else None)
+    order = _in_order(hits)
+    results = []
+    for step, hit, in_order in zip(script.steps, hits, order):
+        if hit:
+            on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
+            results.append(StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase,
+                                      hit.context, step.required, on_time, in_order))
+            continue
+        side = reliability[step.speaker]
+        near_score, near_unreliable = index.best_below(PhraseSet(step.phrases, script.language, script.placeholders), _SIDES[step.speaker], params)
+        uncertain = side is None or side < opts.min_reliable_share or (near_unreliable and near_score >= opts.near_miss)
+        results.append(StepResult(step.id, "uncertain" if uncertain else "missing", False, round(near_score, 3), None, None,
+                                  None, None, None, step.required, None, None))
     return results
 
 
-def _find_stop_words(script: Script, turns: list[Turn], opts: AnalysisOptions) -> list[StopWordHit]:
-    manager = _by_speaker(turns, "manager")
-    hits = [
-        StopWordHit(word.id, turns[hit.turn].speaker, hit.start, hit.text, word.severity, hit.score)
-        for word in script.stop_words
-        for hit in PhraseSet([word.phrase], script.language).all(manager, opts.stop_word_threshold)
-    ]
+def _find_stop_words(script: Script, index: CallIndex, opts: AnalysisOptions) -> list[StopWordHit]:
+    params = MatchParams(opts.stop_word_threshold, opts.token_floor, order_penalty=0.0, gaps=False)  # the words as written
+    hits = []
+    for word in script.stop_words:
+        for hit in index.search(PhraseSet([word.phrase], script.language, forms=True), _SIDES["manager"], params):
+            if not word.filler or index.is_set_off(hit):
+                hits.append(StopWordHit(word.id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, word.severity, hit.score))
     return sorted(hits, key=lambda h: h.start)
 
 
-def _find_objections(script: Script, turns: list[Turn], opts: AnalysisOptions) -> list[ObjectionResult]:
-    client = _by_speaker(turns, "client")
+def _find_objections(script: Script, index: CallIndex, opts: AnalysisOptions) -> list[ObjectionResult]:
+    detect = MatchParams(opts.objection_threshold, opts.token_floor, opts.order_penalty)
+    handle = MatchParams(opts.handling_threshold, opts.token_floor, opts.order_penalty)
+    manager_turns = [t for t in index.turns if t.speaker in _SIDES["manager"]]
     results = []
     for objection in script.objections:
-        # Several phrases of one objection in one turn are one occurrence; keep the best.
+        # Several phrases of one objection in one turn are one occurrence, the best; a later turn is a new one.
         occurrences: dict[int, Hit] = {}
-        for hit in PhraseSet(objection.client_phrases, script.language).all(client, opts.objection_threshold):
+        for hit in index.search(PhraseSet(objection.client_phrases, script.language, script.placeholders), _SIDES["client"], detect):
             if hit.turn not in occurrences or hit.score > occurrences[hit.turn].score:
                 occurrences[hit.turn] = hit
-        for occurrence in sorted(occurrences.values(), key=lambda h: h.start):
-            after = [t for t in _by_speaker(turns, "manager") if t.index > occurrence.turn]
-            window = after[: opts.handling_window_turns]
-            found: dict[str, str] = {}
+        for occurrence in occurrences.values():
+            window = {
+                t.index for t in manager_turns
+                if t.index > occurrence.turn and t.start - occurrence.start <= opts.handling_window_seconds
+            }
+            window = set(sorted(window)[: opts.handling_window_turns])
+            parts = []
             for part in objection.handling:
-                hit = PhraseSet(part.phrases, script.language).best(window, opts.handling_threshold)
-                if hit:
-                    found[part.id] = hit.text
-            missing = [p.id for p in objection.handling if p.id not in found]
-            handled = len(found) / len(objection.handling) >= opts.handled_min_share
-            results.append(ObjectionResult(objection.id, occurrence.start, occurrence.text, handled, list(found), missing, found))
+                found = index.search(PhraseSet(part.phrases, script.language, script.placeholders), _SIDES["manager"], handle, turns=window) if window else []
+                best = min(found, key=lambda h: (-h.score, h.start)) if found else None
+                parts.append(HandlingPartResult(part.id, best is not None, best.score if best else 0.0,
+                                                best.start if best else None, best.text if best else None, best.phrase if best else None))
+            found_ids = [p.id for p in parts if p.found]
+            handled = len(found_ids) / len(parts) >= opts.handled_min_share
+            results.append(ObjectionResult(objection.id, occurrence.start, occurrence.text, occurrence.context, occurrence.score,
+                                           handled, found_ids, [p.id for p in parts if not p.found], parts))
     return sorted(results, key=lambda o: o.start)
 
 
-def _score(script: Script, steps, stop_words, objections, opts: AnalysisOptions) -> Scores:
+def _score(script: Script, steps: list[StepResult], stop_words, objections, opts: AnalysisOptions) -> Scores:
     weights = {s.id: s.weight for s in script.steps}
-    compliance = sum(weights[s.id] for s in steps if s.found) / sum(weights.values())
+    judged = [s for s in steps if s.status != "uncertain"]  # uncertain is not held against the manager
+    compliance = sum(weights[s.id] for s in judged if s.found) / sum(weights[s.id] for s in judged) if judged else None
     handling = None
     if objections:
-        parts = {o.id: len(o.handling) for o in script.objections}
-        handling = sum(len(o.handling_found) / parts[o.id] for o in objections) / len(objections)
+        handling = sum(len(o.handling_found) / len(o.handling) for o in objections) / len(objections)
+    if compliance is None:
+        return Scores(None, None if handling is None else round(handling, 3), None)
     overall = compliance if handling is None else (1 - opts.objection_weight) * compliance + opts.objection_weight * handling
     overall -= sum(opts.stop_word_penalty[h.severity] for h in stop_words)
     return Scores(round(compliance, 3), None if handling is None else round(handling, 3), round(min(max(overall, 0.0), 1.0), 3))
 
 
 def _flags(transcript: Transcript, steps, stop_words, objections, scores: Scores, opts: AnalysisOptions) -> list[str]:
-    flags = [f"missing_required_step:{s.id}" for s in steps if s.required and not s.found]
+    flags = [f"missing_required_step:{s.id}" for s in steps if s.required and s.status == "missing"]
+    flags += [f"uncertain_step:{s.id}" for s in steps if s.required and s.status == "uncertain"]
     flags += [f"late_step:{s.id}" for s in steps if s.on_time is False]
+    flags += [f"out_of_order_step:{s.id}" for s in steps if s.in_order is False]
     flags += sorted({f"stop_word:{h.id}" for h in stop_words if h.severity != "minor"})
     flags += [f"objection_not_handled:{o.id}" for o in objections if not o.handled]
     if any(s.speaker == "unknown" for s in transcript.segments):
         flags.append("speaker_unknown")
     if transcript.warnings:
         flags.append("audio_warning")
-    if scores.overall < opts.low_score_flag:
+    if any(s.status == "uncertain" for s in steps if s.required):
+        flags.append("needs_review")
+    if scores.overall is not None and scores.overall < opts.low_score_flag:
         flags.append("low_score")
     return flags
 
@@ -184,13 +276,15 @@ def _flags(transcript: Transcript, steps, stop_words, objections, scores: Scores
 def analyze_transcript(transcript: Transcript, script: Script, call_id: str = "call", options: AnalysisOptions | None = None) -> CallAnalysis:
     """Check a transcript against a script."""
     opts = options or AnalysisOptions()
-    turns = index_turns(transcript.segments, script.language)
-    steps = _find_steps(script, turns, opts)
-    stop_words = _find_stop_words(script, turns, opts)
-    objections = _find_objections(script, turns, opts)
+    reliable = [segment_is_reliable(s, opts) for s in transcript.segments]
+    index = CallIndex(transcript.segments, script.language, reliable)
+    reliability = {side: _side_reliability(transcript, reliable, speakers, opts) for side, speakers in _SIDES.items()}
+    steps = _find_steps(script, index, reliability, opts)
+    stop_words = _find_stop_words(script, index, opts)
+    objections = _find_objections(script, index, opts)
     scores = _score(script, steps, stop_words, objections, opts)
     flags = _flags(transcript, steps, stop_words, objections, scores, opts)
     return CallAnalysis(
         call_id, transcript.duration, transcript, steps, stop_words, objections, scores, flags,
-        conversation_metrics(transcript), script.id, script.version, opts,
+        conversation_metrics(transcript), reliability, script.id, script.version, opts,
     )

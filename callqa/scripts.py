@@ -42,6 +42,9 @@ class StopWord(_Model):
     id: Ident
     phrase: Phrase
     severity: Literal["minor", "major", "critical"] = "minor"
+    # A filler ("типа", "короче") counts only where it opens a sentence or stands
+    # apart by punctuation, not as a word of the sentence ("какого типа пол").
+    filler: bool = False
 
 
 class HandlingPart(_Model):
@@ -62,6 +65,9 @@ class Script(_Model):
     language: str
     name: str
     include: list[str] = []
+    # {name} in a phrase: listed values are alternatives ({company}: "СтройДом",
+    # "строй дом"); an empty list means any one or two words (a person's name).
+    placeholders: dict[Ident, list[Phrase]] = {}
     steps: Annotated[list[Step], Field(min_length=1)]
     stop_words: list[StopWord] = []
     objections: list[Objection] = []
@@ -141,6 +147,25 @@ def _duplicates(data: dict, name: str, problems: list[str]) -> None:
             seen.add(ident)
 
 
+def _phrase_fields(script: Script):
+    """(location, phrase) of every phrase in the script, includes merged."""
+    for i, step in enumerate(script.steps):
+        yield from ((f"steps[{i}].phrases[{j}]", p) for j, p in enumerate(step.phrases))
+    for i, objection in enumerate(script.objections):
+        yield from ((f"objections[{i}].client_phrases[{j}]", p) for j, p in enumerate(objection.client_phrases))
+        for k, part in enumerate(objection.handling):
+            yield from ((f"objections[{i}].handling[{k}].phrases[{j}]", p) for j, p in enumerate(part.phrases))
+
+
+def _check_placeholders(script: Script, name: str, problems: list[str]) -> None:
+    from callqa.matching import PLACEHOLDER
+
+    for where, phrase in _phrase_fields(script):
+        for placeholder in PLACEHOLDER.findall(phrase):
+            if placeholder not in script.placeholders:
+                problems.append(f"{name}, {where}: unknown placeholder {{{placeholder}}} (add it under placeholders:)")
+
+
 def _merge(base: list, own: list) -> list:
     # The script's own entries win over catalogue entries with the same id.
     own_ids = {item.id for item in own}
@@ -170,12 +195,15 @@ def load_script(path: Path | str) -> Script:
             stop_words = _merge(stop_words, catalogue.stop_words)
             objections = _merge(objections, catalogue.objections)
     _duplicates(data, path.name, problems)
+    if script is not None:
+        script = script.model_copy(update={
+            "stop_words": _merge(stop_words, script.stop_words),
+            "objections": _merge(objections, script.objections),
+        })
+        _check_placeholders(script, path.name, problems)
     if problems:
         raise ScriptError(problems)
-    return script.model_copy(update={
-        "stop_words": _merge(stop_words, script.stop_words),
-        "objections": _merge(objections, script.objections),
-    })
+    return script
 
 
 def find_script(ref: str, scripts_dir: Path) -> Script:

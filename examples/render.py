@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Render the sample dialogues (examples/dialogues/*.yaml) into telephone-like call recordings.
 
-Usage: .venv/bin/python examples/render.py [call_id ...]
+Usage: .venv/bin/python examples/render.py [--root DIR] [call_id ...]
 
 Needs Festival with festvox-ru, festvox-kallpc16k, festvox-us-slt-hts, and sox on PATH.
-Writes examples/calls/<id>.<ext> with a <id>.json sidecar, and examples/reference/<id>.json
+Writes <root>/calls/<id>.<ext> with a <id>.json sidecar, and <root>/reference/<id>.json
 (the reference transcript with real rendered times plus the ground-truth labels).
+<root> is examples/ by default; benchmarks/eval holds the evaluation set in the same layout.
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ def encode(path: Path, audio: np.ndarray, fmt: str) -> None:
             out.mux(packet)
 
 
-def render(dialogue: dict, clips: list[np.ndarray], language: str) -> tuple[float, Path]:
-    call_id, calls, refs = dialogue["call_id"], HERE / "calls", HERE / "reference"
+def render(dialogue: dict, clips: list[np.ndarray], language: str, root: Path) -> tuple[float, Path]:
+    call_id, calls, refs = dialogue["call_id"], root / "calls", root / "reference"
     audio, segments = mix(dialogue, clips)
     for stale in calls.glob(f"{call_id}.*"):  # the format may have changed since the last render
         stale.unlink()
@@ -156,11 +157,15 @@ def render(dialogue: dict, clips: list[np.ndarray], language: str) -> tuple[floa
     return duration, path
 
 
-def main(selected: list[str]) -> None:
-    (HERE / "calls").mkdir(exist_ok=True)
-    (HERE / "reference").mkdir(exist_ok=True)
+def main(args: list[str]) -> None:
+    root = HERE
+    if args[:1] == ["--root"]:
+        root, args = Path(args[1]).resolve(), args[2:]
+    selected = args
+    (root / "calls").mkdir(exist_ok=True)
+    (root / "reference").mkdir(exist_ok=True)
     languages = script_languages()
-    dialogues = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((HERE / "dialogues").glob("*.yaml"))]
+    dialogues = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((root / "dialogues").glob("*.yaml"))]
     dialogues = [d for d in dialogues if not selected or d["call_id"] in selected]
     jobs = [(t["text"], languages[d["script"]], t["speaker"]) for d in dialogues for t in d["turns"]]
     with ThreadPoolExecutor() as pool:  # Festival is single-threaded; run one process per core
@@ -168,10 +173,10 @@ def main(selected: list[str]) -> None:
     print(f"{'call_id':<8} {'duration':>9} {'bytes':>8}  file")
     total = 0
     for d in dialogues:
-        duration, path = render(d, [next(clips) for _ in d["turns"]], languages[d["script"]])
+        duration, path = render(d, [next(clips) for _ in d["turns"]], languages[d["script"]], root)
         size = path.stat().st_size
         total += size
-        print(f"{d['call_id']:<8} {duration:>8.2f}s {size:>8}  {path.relative_to(HERE)}")
+        print(f"{d['call_id']:<8} {duration:>8.2f}s {size:>8}  {path.relative_to(root)}")
     print(f"{'total':<8} {'':>9} {total:>8}")
 
 

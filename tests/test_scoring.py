@@ -90,3 +90,87 @@ def test_json_has_the_contract_keys_and_every_step(ru_script):
     assert {"id", "found", "score", "start", "evidence"} <= data["steps"][0].keys()
     assert {"script_compliance", "objection_handling", "overall"} == data["scores"].keys()
     json.dumps(data)
+
+
+def _asr_dialogue(*turns):
+    """Like _dialogue, with ASR confidence: (speaker, text, avg_logprob)."""
+    t, segments = 0.0, []
+    for speaker, text, logprob in turns:
+        segments.append({"speaker": speaker, "start": t, "end": t + 3.0, "text": text, "avg_logprob": logprob, "no_speech_prob": 0.01})
+        t += 3.5
+    return transcript_from_dict({"segments": segments})
+
+
+def test_missing_step_in_unreliable_speech_is_uncertain_not_missing(ru_script):
+    reliable = analyze_transcript(_asr_dialogue(
+        ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
+        ("manager", "Какой ремонт вы планируете?", -0.3),
+    ), ru_script)
+    garbled = analyze_transcript(_asr_dialogue(
+        ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
+        ("manager", "Кхм бюд жет какой рассчит ваете на", -1.6),  # the recogniser was unsure
+        ("manager", "Какой ремонт вы планируете?", -1.4),
+    ), ru_script)
+    assert next(s for s in reliable.steps if s.id == "budget").status == "missing"
+    budget = next(s for s in garbled.steps if s.id == "budget")
+    assert budget.status == "uncertain" and not budget.found
+    assert "uncertain_step:budget" in garbled.flags and "missing_required_step:budget" not in garbled.flags
+    assert "needs_review" in garbled.flags
+    # uncertain steps are left out of the compliance score, not counted as failures
+    assert garbled.scores.script_compliance > reliable.scores.script_compliance
+
+
+def test_looped_text_is_unreliable(ru_script):
+    from callqa.scoring import AnalysisOptions, segment_is_reliable
+    from callqa.transcript import Segment
+
+    loop = Segment("manager", 0, 30, "что, " * 40, avg_logprob=-0.3, no_speech_prob=0.1)
+    assert not segment_is_reliable(loop, AnalysisOptions())
+    assert segment_is_reliable(Segment("manager", 0, 3, "Добрый день, компания СтройДом.", avg_logprob=-0.3, no_speech_prob=0.1), AnalysisOptions())
+
+
+def test_step_out_of_order_is_a_finding_of_its_own(ru_script):
+    result = analyze_transcript(_dialogue(
+        ("manager", "Добрый день, компания СтройДом, меня зовут Анна."),
+        ("manager", "Давайте запишем вас на бесплатный замер."),
+        ("manager", "Какой ремонт вы планируете?"),
+    ), ru_script)
+    steps = {s.id: s for s in result.steps}
+    assert steps["need"].found and steps["next_step"].found
+    assert [s for s in ("greeting", "need", "next_step") if steps[s].in_order is False] == ["next_step"]
+    assert "out_of_order_step:next_step" in result.flags and "missing_required_step:next_step" not in result.flags
+
+
+def test_handling_is_searched_only_in_the_next_manager_turns(ru_script):
+    late = analyze_transcript(_dialogue(
+        ("client", "Это слишком дорого."),
+        ("manager", "Ну ладно."),
+        ("client", "Да."),
+        ("manager", "Хорошо."),
+        ("client", "Угу."),
+        ("manager", "Понимаю вас. В цену уже входит материал."),  # third manager turn: too late
+    ), ru_script)
+    [price] = late.objections
+    assert not price.handled and price.handling_found == []
+    assert [p.id for p in price.handling] == ["acknowledge", "argument", "question", "alternative"]
+    assert all(not p.found and p.text is None for p in price.handling)
+
+
+def test_objection_raised_again_later_is_a_new_occurrence(ru_script):
+    result = analyze_transcript(_dialogue(
+        ("client", "Это слишком дорого."),
+        ("manager", "Понимаю вас. В цену уже входит материал и вывоз мусора."),
+        ("client", "Все равно очень дорого."),
+        ("manager", "Ну как хотите."),
+    ), ru_script)
+    assert [(o.id, o.handled) for o in result.objections] == [("price", True), ("price", False)]
+    first = result.objections[0]
+    assert first.handling[0].id == "acknowledge" and first.handling[0].text == "Понимаю вас" and first.handling[0].start >= 3.5
+
+
+def test_filler_stop_word_counts_only_as_a_filler(ru_script):
+    result = analyze_transcript(_dialogue(
+        ("manager", "Ну, типа, сделаем. А какого типа у вас пол?"),
+        ("manager", "Короче, давайте так."),
+    ), ru_script)
+    assert [h.id for h in result.stop_words] == ["tipa", "koroche"]
