@@ -96,6 +96,36 @@ def script_check(files) -> None:
     sys.exit(1 if bad else 0)
 
 
+@script.command("test")
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@click.option("--workers", type=int, help="Processes to re-score with (default: one per core).")
+def script_test(file, db_path, workers) -> None:
+    """Re-score stored calls with a new script version (no ASR) and show which verdicts change."""
+    from callqa.rescore import try_script
+    from callqa.scripts import load_script
+    from callqa.store import Store
+
+    new = load_script(file)
+    settings = _settings(db_path=db_path)
+    if not Path(settings.db_path).exists():
+        raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
+    with Store(settings.db_path, read_only=True) as store:
+        trial = try_script(store, new, workers=workers)
+    if not trial.calls:
+        raise CallQAError(f"no stored call was scored with script {new.id!r}", hint="keep the script's id and bump its version to try a new version")
+    click.echo(f"{new.id} v{new.version} on {trial.calls} stored calls ({trial.seconds:.1f} s): "
+               f"{len(trial.changed)} call(s) change, {trial.calls - len(trial.changed)} unchanged")
+    totals: dict[tuple[str, str, str], int] = {}
+    for call in trial.changed:
+        for change in call.changes:
+            click.echo(f"  {call.call_id}  {change.step_id}: {change.before} (v{call.baseline_version}) -> {change.after}")
+            key = (change.step_id, change.before, change.after)
+            totals[key] = totals.get(key, 0) + 1
+    for (step_id, before, after), count in sorted(totals.items()):
+        click.echo(f"{step_id}: {before} -> {after} in {count} call(s)")
+
+
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @db_option

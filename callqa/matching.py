@@ -20,9 +20,10 @@ from rapidfuzz import fuzz, process
 from callqa.nlp import NEGATIONS, Token, lemmatize
 from callqa.transcript import Segment
 
-__all__ = ["CallIndex", "Hit", "MatchParams", "PhraseSet", "Turn", "expand_placeholders"]
+__all__ = ["CallIndex", "Found", "Hit", "MatchParams", "PhraseBatch", "PhraseSet", "Turn", "expand_placeholders"]
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_ITEM = re.compile(r"\(([^()]*)\)|[^\s()]+")  # "(бюджет|сумма)" or a word
 _SET_OFF = set(",;:-—–…")
 _SENTENCE_END = set(".!?")
 
@@ -47,6 +48,15 @@ class Hit:
     text: str  # the matched words as said
     context: str  # the words around them
     tokens: tuple[int, int]  # first and last matched token of the turn
+
+
+@dataclass
+class Found:
+    """What a search found for one script item."""
+
+    hits: list[Hit]  # separate occurrences, best first
+    near_score: float  # best score under the threshold...
+    near_unreliable: bool  # ...and whether it lies in speech the recogniser was unsure of
 
 
 @dataclass
@@ -83,12 +93,30 @@ def expand_placeholders(phrase: str, values: dict[str, list[str]]) -> list[tuple
     return variants
 
 
+Alternatives = tuple[str, ...]  # one phrase word: the lemmas (or forms) that may stand for it
+
+
 @dataclass(frozen=True)
 class _Variant:
     phrase: str
-    tokens: tuple[str, ...]
+    tokens: tuple[Alternatives, ...]
     slots: int
     negated: bool
+
+
+def _phrase_tokens(text: str, language: str, forms: bool) -> tuple[Alternatives, ...]:
+    """Words of a phrase; "(бюджет|сумма|деньги)" is one word with alternatives.
+    Lemmas do not depend on context here, so each word is lemmatised on its own."""
+    tokens = []
+    for match in _ITEM.finditer(text):
+        if match.group(1) is not None:
+            options = tuple(dict.fromkeys(
+                t.text if forms else t.lemma for option in match.group(1).split("|") for t in lemmatize(option, language)[:1]))
+            if options:
+                tokens.append(options)
+        else:
+            tokens += [(t.text if forms else t.lemma,) for t in lemmatize(match.group(0), language)]
+    return tuple(tokens)
 
 
 class PhraseSet:
@@ -103,9 +131,63 @@ class PhraseSet:
         self.variants: list[_Variant] = []
         for phrase in phrases:
             for text, slots in expand_placeholders(phrase, placeholders or {}):
-                tokens = tuple(t.text if forms else t.lemma for t in lemmatize(text, language))
+                tokens = _phrase_tokens(text, language, forms)
                 if tokens:
-                    self.variants.append(_Variant(phrase, tokens, slots, any(t in NEGATIONS for t in tokens)))
+                    self.variants.append(_Variant(phrase, tokens, slots, any(NEGATIONS.intersection(t) for t in tokens)))
+
+
+@dataclass
+class _Group:
+    """Phrase variants of one window width, as arrays (one row per phrase token or per variant)."""
+
+    forms: bool
+    width: int
+    keys: list
+    phrases: list[str]
+    token_rows: np.ndarray  # per phrase token: its row in the batch's token list
+    sizes: np.ndarray  # per variant
+    offsets: np.ndarray
+    floors: np.ndarray  # per phrase token, column
+    bases: np.ndarray  # per phrase token: its variant's number, column
+    thresholds: np.ndarray  # per variant, column
+    penalties: np.ndarray
+    negated: np.ndarray
+    near_keys: frozenset  # items whose best sub-threshold score is wanted
+
+
+class PhraseBatch:
+    """Script items compiled for search, once per script: every phrase
+    variant grouped by window width, so a call costs a few array operations
+    per group rather than per phrase."""
+
+    def __init__(self, items: list[tuple[object, PhraseSet, MatchParams]], near: bool = False):
+        self.keys = [key for key, _, _ in items]
+        self.tokens: dict[bool, list[Alternatives]] = {False: [], True: []}
+        rows: dict[tuple[bool, Alternatives], int] = {}
+        by_width: dict[tuple[bool, int], list[tuple[object, _Variant, MatchParams]]] = {}
+        for key, phrases, params in items:
+            for variant in phrases.variants:
+                m = len(variant.tokens)
+                width = m if not params.gaps or m == 1 else m + max(1, m // 2) + 2 * variant.slots
+                by_width.setdefault((phrases.forms, width), []).append((key, variant, params))
+                for token in variant.tokens:
+                    if (phrases.forms, token) not in rows:
+                        rows[phrases.forms, token] = len(self.tokens[phrases.forms])
+                        self.tokens[phrases.forms].append(token)
+        self.groups = []
+        for (forms, width), group in by_width.items():
+            sizes = np.array([len(v.tokens) for _, v, _ in group])
+            column = lambda values, dtype=np.float32: np.array(values, dtype=dtype)[:, None]  # noqa: E731
+            self.groups.append(_Group(
+                forms, width, [k for k, _, _ in group], [v.phrase for _, v, _ in group],
+                np.array([rows[forms, t] for _, v, _ in group for t in v.tokens]),
+                sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]),
+                column(np.repeat([p.token_floor for _, _, p in group], sizes)),
+                column(np.repeat(np.arange(len(group)), sizes), np.int64),
+                column([p.threshold for _, _, p in group]), column([p.order_penalty for _, _, p in group]),
+                np.array([v.negated for _, v, _ in group]),
+                frozenset(k for k, _, _ in group) if near else frozenset(),
+            ))
 
 
 def _turns(segments: list[Segment], language: str, reliable: list[bool]) -> list[Turn]:
@@ -153,10 +235,11 @@ def _token_times(seg: Segment, tokens: tuple[Token, ...]) -> list[tuple[float, f
 
 
 class _Stream:
-    """The tokens of some turns laid end to end, with padding between turns
-    wider than any window, as vocabulary ids for lemmas and for word forms."""
+    """The tokens of some turns laid end to end, as vocabulary ids for lemmas
+    and for word forms, with the turn and position of each."""
 
-    PAD = 24
+    PAD = 1  # a zero column between turns; matches spanning two turns are dropped
+    TAIL = 64  # zero columns at the end, so that windows wider than a short call still fit
 
     def __init__(self, turns: list[Turn], lemma_ids: dict[str, int], form_ids: dict[str, int]):
         lemma_pad, form_pad = len(lemma_ids), len(form_ids)  # ids of the all-zero similarity column
@@ -166,10 +249,11 @@ class _Stream:
             forms += [form_ids[t.text] for t in turn.tokens] + [form_pad] * self.PAD
             owner += [turn.index] * len(turn.tokens) + [-1] * self.PAD
             position += list(range(len(turn.tokens))) + [-1] * self.PAD
-        self.lemmas = np.array(lemmas, dtype=np.int64)
-        self.forms = np.array(forms, dtype=np.int64)
-        self.turn = np.array(owner, dtype=np.int64)
-        self.position = np.array(position, dtype=np.int64)
+        tail = self.TAIL if turns else 0
+        self.lemmas = np.array(lemmas + [lemma_pad] * tail, dtype=np.int64)
+        self.forms = np.array(forms + [form_pad] * tail, dtype=np.int64)
+        self.turn = np.array(owner + [-1] * tail, dtype=np.int64)
+        self.position = np.array(position + [-1] * tail, dtype=np.int64)
 
 
 class CallIndex:
@@ -181,7 +265,6 @@ class CallIndex:
         tokens = [t for turn in self.turns for t in turn.tokens]
         self._vocab = {False: list(dict.fromkeys(t.lemma for t in tokens)), True: list(dict.fromkeys(t.text for t in tokens))}
         self._ids = {forms: {w: i for i, w in enumerate(words)} for forms, words in self._vocab.items()}
-        self._rows: dict[tuple[bool, str], np.ndarray] = {}
         self._negation_ids = {forms: {self._ids[forms][w] for w in NEGATIONS if w in self._ids[forms]} for forms in (False, True)}
         self._streams: dict[tuple[str, ...], _Stream] = {}
 
@@ -190,72 +273,114 @@ class CallIndex:
             self._streams[speakers] = _Stream([t for t in self.turns if t.speaker in speakers], self._ids[False], self._ids[True])
         return self._streams[speakers]
 
-    def _similarity(self, tokens: tuple[str, ...], forms: bool) -> np.ndarray:
-        """Similarity (0..100) of each phrase token to every vocabulary word, plus a zero padding column."""
-        missing = [t for t in dict.fromkeys(tokens) if (forms, t) not in self._rows]
-        if missing:
-            vocab = self._vocab[forms]
-            matrix = process.cdist(missing, vocab, scorer=fuzz.ratio, dtype=np.uint8) if vocab else np.zeros((len(missing), 0), np.uint8)
-            for token, row in zip(missing, matrix):
-                self._rows[forms, token] = np.append(row, 0).astype(np.uint8)
-        return np.stack([self._rows[forms, t] for t in tokens])
+    def _similarity(self, tokens: tuple[Alternatives, ...], forms: bool) -> np.ndarray:
+        """Similarity (0..100) of each phrase word to every vocabulary word (its best alternative), plus a zero padding column."""
+        vocab = self._vocab[forms]
+        matrix = np.zeros((len(tokens), len(vocab) + 1), np.uint8)
+        if vocab:
+            words = list(dict.fromkeys(w for options in tokens for w in options))
+            row = {w: i for i, w in enumerate(words)}
+            scores = process.cdist(words, vocab, scorer=fuzz.ratio, dtype=np.uint8)
+            order = [row[w] for options in tokens for w in options]
+            starts = np.cumsum([0] + [len(options) for options in tokens[:-1]])
+            matrix[:, :-1] = np.maximum.reduceat(scores[order], starts, axis=0)
+        return matrix
 
     def search(self, phrases: PhraseSet, speakers: tuple[str, ...], params: MatchParams, turns: set[int] | None = None) -> list[Hit]:
         """Every separate occurrence at or above the threshold, best first; optionally only in `turns`."""
-        hits, _ = self._search(phrases, speakers, params, turns)
-        return hits
+        hits = self.search_many(PhraseBatch([(None, phrases, params)]), speakers)[None].hits
+        return hits if turns is None else [h for h in hits if h.turn in turns]
 
-    def best_below(self, phrases: PhraseSet, speakers: tuple[str, ...], params: MatchParams) -> tuple[float, bool]:
-        """Best score under the threshold, and whether it lies in unreliable speech (for 'uncertain')."""
-        _, near = self._search(phrases, speakers, params, None)
-        return near
-
-    def _search(self, phrases: PhraseSet, speakers, params: MatchParams, turns: set[int] | None):
+    def search_many(self, batch: PhraseBatch, speakers: tuple[str, ...]) -> dict[object, Found]:
+        """Search every item of a batch in one side's speech; keyed like the batch's items."""
         stream = self.stream(speakers)
-        ids = stream.forms if phrases.forms else stream.lemmas
-        candidates: list[tuple[float, int, int, int, str]] = []  # score, first, last, turn, phrase
-        near = (0.0, False)
-        if not len(ids):
-            return [], near
-        negation_ids = self._negation_ids[phrases.forms]
-        is_negation = np.isin(ids, list(negation_ids)) if negation_ids else np.zeros(len(ids), bool)
-        for variant in phrases.variants:
-            m = len(variant.tokens)
-            width = m if not params.gaps or m == 1 else m + max(1, m // 2) + 2 * variant.slots
-            sim = self._similarity(variant.tokens, phrases.forms)[:, ids].astype(np.float32) / 100
-            credit = np.where(sim >= params.token_floor, sim, 0.0)
-            if credit.shape[1] < width:
-                continue
-            view = sliding_window_view(credit, width, axis=1)  # (m, starts, width)
-            best = view.max(axis=2)
-            where = view.argmax(axis=2)
-            scores = best.mean(axis=0)
-            if m > 1:  # in order: each found word comes after the found words before it in the phrase
-                placed = np.where(best > 0, where, -1)
-                in_order = np.all((best == 0) | (placed >= np.maximum.accumulate(placed, axis=0)), axis=0)
-                scores = np.where(in_order, scores, scores * params.order_penalty)
-            for start in np.flatnonzero(scores >= params.threshold):
-                found = where[:, start][best[:, start] > 0] + start
-                first, last = int(found.min()), int(found.max())
-                turn = int(stream.turn[first])
-                if turns is not None and turn not in turns:
-                    continue
-                if not variant.negated and is_negation[max(first - 1, 0) : last + 1].any():
-                    continue  # "это не дорого" is no price objection
-                candidates.append((round(float(scores[start]), 3), first, last, turn, variant.phrase))
-            below = np.where(scores < params.threshold, scores, 0.0)
-            start = int(below.argmax())
-            if below[start] > near[0]:
-                found = where[:, start][best[:, start] > 0] + start
-                turn = self.turns[int(stream.turn[found.min()])]
-                near = (float(below[start]), not all(turn.reliable[int(stream.position[p])] for p in found))
-        taken: list[tuple[float, int, int, int, str]] = []
-        for cand in sorted(candidates, key=lambda c: (-c[0], c[1])):
-            if all(cand[2] < other[1] or cand[1] > other[2] for other in taken):
-                taken.append(cand)
-        return [self._hit(stream, *cand) for cand in taken], near
+        results = {key: Found([], 0.0, False) for key in batch.keys}
+        if not len(stream.lemmas):
+            return results
+        candidates: dict[object, list[tuple[float, int, int, str]]] = {key: [] for key in batch.keys}
+        similarity = {forms: self._similarity(tuple(tokens), forms) for forms, tokens in batch.tokens.items() if tokens}
+        for group in batch.groups:
+            if group.width <= len(stream.lemmas):
+                self._score_group(stream, similarity[group.forms], group, candidates, results)
+        for key, found in candidates.items():
+            taken: list[tuple[float, int, int, str]] = []
+            for cand in sorted(found, key=lambda c: (-c[0], c[1])):
+                if all(cand[2] < other[1] or cand[1] > other[2] for other in taken):
+                    taken.append(cand)
+            results[key].hits = [self._hit(stream, *cand) for cand in taken]
+        return results
 
-    def _hit(self, stream: _Stream, score: float, first: int, last: int, turn_index: int, phrase: str) -> Hit:
+    def _score_group(self, stream: _Stream, similarity: np.ndarray, group: _Group, candidates: dict, results: dict) -> None:
+        ids = stream.forms if group.forms else stream.lemmas
+        sim = similarity[group.token_rows][:, ids].astype(np.float32) / 100
+        credit = np.where(sim >= group.floors, sim, 0.0)
+        width, starts = group.width, len(ids) - group.width + 1
+        best = credit[:, :starts].copy()  # best credit of each phrase word within each window
+        for k in range(1, width):
+            np.maximum(best, credit[:, k : k + starts], out=best)
+        scores = np.add.reduceat(best, group.offsets, axis=0) / group.sizes[:, None]
+        rows, cols = np.nonzero(scores >= group.thresholds)
+        if len(rows):
+            self._take_candidates(stream, credit, best, scores, group, rows, cols, candidates)
+        if group.near_keys:
+            below = np.where(scores < group.thresholds, scores, 0.0)
+            near_cols = below.argmax(axis=1)
+            rows = np.flatnonzero(below[np.arange(len(near_cols)), near_cols] > 0)
+            if len(rows):
+                _, first, last, _ = self._windows(credit, best, group, rows, near_cols[rows])
+                for row, a, b in zip(rows, first, last):
+                    key, score = group.keys[row], float(below[row, near_cols[row]])
+                    if score > results[key].near_score and stream.turn[a] == stream.turn[b]:
+                        turn = self.turns[int(stream.turn[a])]
+                        positions = range(int(stream.position[a]), int(stream.position[b]) + 1)
+                        results[key].near_score = score
+                        results[key].near_unreliable = not all(turn.reliable[p] for p in positions)
+
+    @staticmethod
+    def _windows(credit, best, group: _Group, rows: np.ndarray, cols: np.ndarray):
+        """For windows (variant row, start): whether the found words keep the phrase's order, and their first and last position."""
+        sizes = group.sizes[rows]
+        owner = np.repeat(np.arange(len(rows)), sizes)  # window of each phrase word
+        token = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(group.offsets[rows], sizes)
+        start = cols[owner]
+        windows = sliding_window_view(credit, group.width, axis=1)[token, start]
+        found = best[token, start] > 0
+        position = windows.argmax(axis=1) + start
+        # One running max over all windows: each window's positions are shifted above the previous window's.
+        span = credit.shape[1] + 2
+        placed = np.where(found, position + owner * span + 1, owner * span)
+        ordered = ~found | (placed >= np.maximum.accumulate(placed))
+        bounds = np.cumsum(sizes) - sizes
+        in_order = np.logical_and.reduceat(ordered, bounds)
+        first = np.minimum.reduceat(np.where(found, position, credit.shape[1]), bounds)
+        last = np.maximum.reduceat(np.where(found, position, -1), bounds)
+        return in_order, first, last, found
+
+    def _take_candidates(self, stream, credit, best, scores, group: _Group, rows, cols, candidates: dict) -> None:
+        in_order, first, last, _ = self._windows(credit, best, group, rows, cols)
+        values = np.where(in_order, scores[rows, cols], scores[rows, cols] * group.penalties[rows, 0])
+        keep = (values >= group.thresholds[rows, 0]) & (stream.turn[first] == stream.turn[last])  # never across turns
+        rows, cols, values, first, last = rows[keep], cols[keep], values[keep], first[keep], last[keep]
+        if not len(rows):
+            return
+        # Windows a token apart usually hold the same words: keep the best of each run.
+        run = np.cumsum(np.concatenate([[True], (np.diff(rows) != 0) | (np.diff(cols) > 1)]))
+        order = np.lexsort((-values, run))
+        best_of_run = order[np.concatenate([[True], np.diff(run[order]) != 0])]
+        is_negation = self._negations(stream, group.forms)
+        for i in best_of_run:
+            row, a, b = rows[i], int(first[i]), int(last[i])
+            if not group.negated[row] and is_negation[max(a - 1, 0) : b + 1].any():
+                continue  # "это не дорого" is no price objection
+            candidates[group.keys[row]].append((round(float(values[i]), 3), a, b, group.phrases[row]))
+
+    def _negations(self, stream: _Stream, forms: bool) -> np.ndarray:
+        ids = stream.forms if forms else stream.lemmas
+        negation_ids = list(self._negation_ids[forms])
+        return np.isin(ids, negation_ids) if negation_ids else np.zeros(len(ids), bool)
+
+    def _hit(self, stream: _Stream, score: float, first: int, last: int, phrase: str) -> Hit:
+        turn_index = int(stream.turn[first])
         turn = self.turns[turn_index]
         a, b = int(stream.position[first]), int(stream.position[last])
         text = turn.text[turn.tokens[a].start : turn.tokens[b].end]

@@ -12,7 +12,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from callqa.matching import CallIndex, Hit, MatchParams, PhraseSet
+from callqa.matching import CallIndex, Hit, MatchParams, PhraseBatch, PhraseSet
 from callqa.metrics import ConversationMetrics, conversation_metrics
 from callqa.scripts import Script
 from callqa.transcript import Segment, Transcript
@@ -179,59 +179,97 @@ def _in_order(hits: list[Hit | None]) -> list[bool | None]:
     return [None if h is None else i in chain for i, h in enumerate(hits)]
 
 
-def _find_steps(script: Script, index: CallIndex, reliability: dict, opts: AnalysisOptions) -> list[StepResult]:
-    params = MatchParams(opts.step_threshold, opts.token_floor, opts.order_penalty)
-    hits = []
-    for step in script.steps:
-        found = index.search(PhraseSet(step.phrases, script.language, script.placeholders), _SIDES[step.speaker], params)
-        hits.append(min(found, key=lambda h: (-h.score, h.start)) if found else None)
-    order = _in_order(hits)
+@dataclass(frozen=True)
+class _CompiledScript:
+    """A script's phrases compiled for search, built once per script and options."""
+
+    steps: dict[str, PhraseBatch]  # per side
+    stop_words: PhraseBatch
+    objections: PhraseBatch
+    handling: PhraseBatch
+
+
+_compiled: dict[tuple, tuple[Script, _CompiledScript]] = {}
+
+
+def _compile(script: Script, opts: AnalysisOptions) -> _CompiledScript:
+    key = (id(script), opts.step_threshold, opts.objection_threshold, opts.handling_threshold,
+           opts.stop_word_threshold, opts.token_floor, opts.order_penalty)
+    if key in _compiled and _compiled[key][0] is script:
+        return _compiled[key][1]
+    lang, places = script.language, script.placeholders
+    step = MatchParams(opts.step_threshold, opts.token_floor, opts.order_penalty)
+    detect = MatchParams(opts.objection_threshold, opts.token_floor, opts.order_penalty)
+    handle = MatchParams(opts.handling_threshold, opts.token_floor, opts.order_penalty)
+    stop = MatchParams(opts.stop_word_threshold, opts.token_floor, order_penalty=0.0, gaps=False)  # the words as written
+    compiled = _CompiledScript(
+        steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True)
+               for side in _SIDES},
+        stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
+        objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
+        handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
+    )
+    if len(_compiled) > 64:
+        _compiled.clear()
+    _compiled[key] = (script, compiled)  # holding the script keeps its id from being reused
+    return compiled
+
+
+def _best(hits: list[Hit]) -> Hit | None:
+    return min(hits, key=lambda h: (-h.score, h.start)) if hits else None
+
+
+def _find_steps(script: Script, compiled: _CompiledScript, index: CallIndex, reliability: dict, opts: AnalysisOptions) -> list[StepResult]:
+    found = {}
+    for side, speakers in _SIDES.items():
+        found |= index.search_many(compiled.steps[side], speakers)
+    hits = [_best(found[step.id].hits) for step in script.steps]
     results = []
-    for step, hit, in_order in zip(script.steps, hits, order):
+    for step, hit, in_order in zip(script.steps, hits, _in_order(hits)):
         if hit:
             on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
             results.append(StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase,
                                       hit.context, step.required, on_time, in_order))
             continue
-        side = reliability[step.speaker]
-        near_score, near_unreliable = index.best_below(PhraseSet(step.phrases, script.language, script.placeholders), _SIDES[step.speaker], params)
-        uncertain = side is None or side < opts.min_reliable_share or (near_unreliable and near_score >= opts.near_miss)
-        results.append(StepResult(step.id, "uncertain" if uncertain else "missing", False, round(near_score, 3), None, None,
-                                  None, None, None, step.required, None, None))
+        near, side = found[step.id], reliability[step.speaker]
+        uncertain = side is None or side < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        results.append(StepResult(step.id, "uncertain" if uncertain else "missing", False, round(near.near_score, 3),
+                                  None, None, None, None, None, step.required, None, None))
     return results
 
 
-def _find_stop_words(script: Script, index: CallIndex, opts: AnalysisOptions) -> list[StopWordHit]:
-    params = MatchParams(opts.stop_word_threshold, opts.token_floor, order_penalty=0.0, gaps=False)  # the words as written
-    hits = []
-    for word in script.stop_words:
-        for hit in index.search(PhraseSet([word.phrase], script.language, forms=True), _SIDES["manager"], params):
-            if not word.filler or index.is_set_off(hit):
-                hits.append(StopWordHit(word.id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, word.severity, hit.score))
+def _find_stop_words(script: Script, compiled: _CompiledScript, index: CallIndex) -> list[StopWordHit]:
+    words = {w.id: w for w in script.stop_words}
+    found = index.search_many(compiled.stop_words, _SIDES["manager"])
+    hits = [
+        StopWordHit(word_id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, words[word_id].severity, hit.score)
+        for word_id, result in found.items()
+        for hit in result.hits
+        if not words[word_id].filler or index.is_set_off(hit)
+    ]
     return sorted(hits, key=lambda h: h.start)
 
 
-def _find_objections(script: Script, index: CallIndex, opts: AnalysisOptions) -> list[ObjectionResult]:
-    detect = MatchParams(opts.objection_threshold, opts.token_floor, opts.order_penalty)
-    handle = MatchParams(opts.handling_threshold, opts.token_floor, opts.order_penalty)
+def _find_objections(script: Script, compiled: _CompiledScript, index: CallIndex, opts: AnalysisOptions) -> list[ObjectionResult]:
+    raised = index.search_many(compiled.objections, _SIDES["client"])
+    if not any(found.hits for found in raised.values()):
+        return []
+    answers = index.search_many(compiled.handling, _SIDES["manager"])
     manager_turns = [t for t in index.turns if t.speaker in _SIDES["manager"]]
     results = []
     for objection in script.objections:
         # Several phrases of one objection in one turn are one occurrence, the best; a later turn is a new one.
         occurrences: dict[int, Hit] = {}
-        for hit in index.search(PhraseSet(objection.client_phrases, script.language, script.placeholders), _SIDES["client"], detect):
+        for hit in raised[objection.id].hits:
             if hit.turn not in occurrences or hit.score > occurrences[hit.turn].score:
                 occurrences[hit.turn] = hit
         for occurrence in occurrences.values():
-            window = {
-                t.index for t in manager_turns
-                if t.index > occurrence.turn and t.start - occurrence.start <= opts.handling_window_seconds
-            }
-            window = set(sorted(window)[: opts.handling_window_turns])
+            window = [t.index for t in manager_turns
+                      if t.index > occurrence.turn and t.start - occurrence.start <= opts.handling_window_seconds]
+            window = set(window[: opts.handling_window_turns])
             parts = []
             for part in objection.handling:
-                found = index.search(PhraseSet(part.phrases, script.language, script.placeholders), _SIDES["manager"], handle, turns=window) if window else []
-                best = min(found, key=lambda h: (-h.score, h.start)) if found else None
+                best = _best([h for h in answers[objection.id, part.id].hits if h.turn in window])
                 parts.append(HandlingPartResult(part.id, best is not None, best.score if best else 0.0,
                                                 best.start if best else None, best.text if best else None, best.phrase if best else None))
             found_ids = [p.id for p in parts if p.found]
@@ -279,9 +317,10 @@ def analyze_transcript(transcript: Transcript, script: Script, call_id: str = "c
     reliable = [segment_is_reliable(s, opts) for s in transcript.segments]
     index = CallIndex(transcript.segments, script.language, reliable)
     reliability = {side: _side_reliability(transcript, reliable, speakers, opts) for side, speakers in _SIDES.items()}
-    steps = _find_steps(script, index, reliability, opts)
-    stop_words = _find_stop_words(script, index, opts)
-    objections = _find_objections(script, index, opts)
+    compiled = _compile(script, opts)
+    steps = _find_steps(script, compiled, index, reliability, opts)
+    stop_words = _find_stop_words(script, compiled, index)
+    objections = _find_objections(script, compiled, index, opts)
     scores = _score(script, steps, stop_words, objections, opts)
     flags = _flags(transcript, steps, stop_words, objections, scores, opts)
     return CallAnalysis(

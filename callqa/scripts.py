@@ -7,6 +7,7 @@ stopping at the first one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -157,13 +158,16 @@ def _phrase_fields(script: Script):
             yield from ((f"objections[{i}].handling[{k}].phrases[{j}]", p) for j, p in enumerate(part.phrases))
 
 
-def _check_placeholders(script: Script, name: str, problems: list[str]) -> None:
+def _check_phrases(script: Script, name: str, problems: list[str]) -> None:
     from callqa.matching import PLACEHOLDER
 
     for where, phrase in _phrase_fields(script):
         for placeholder in PLACEHOLDER.findall(phrase):
             if placeholder not in script.placeholders:
                 problems.append(f"{name}, {where}: unknown placeholder {{{placeholder}}} (add it under placeholders:)")
+        outside = re.sub(r"\([^()]*\)", "", phrase)
+        if "(" in outside or ")" in outside or "|" in outside:
+            problems.append(f"{name}, {where}: alternatives are written as (word|word|word), with balanced parentheses")
 
 
 def _merge(base: list, own: list) -> list:
@@ -200,7 +204,7 @@ def load_script(path: Path | str) -> Script:
             "stop_words": _merge(stop_words, script.stop_words),
             "objections": _merge(objections, script.objections),
         })
-        _check_placeholders(script, path.name, problems)
+        _check_phrases(script, path.name, problems)
     if problems:
         raise ScriptError(problems)
     return script

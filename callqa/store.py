@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
+from callqa.asr import Word
 from callqa.errors import StoreBusyError
 from callqa.scoring import CallAnalysis
+from callqa.transcript import Segment, Transcript
 
 __all__ = ["ManagerSummary", "Store"]
 
@@ -38,17 +40,19 @@ CREATE TABLE IF NOT EXISTS scores (
     content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, model VARCHAR, pipeline_version VARCHAR,
     script_compliance DOUBLE, objection_handling DOUBLE, overall DOUBLE, flags VARCHAR[],
     stop_word_count INTEGER, objection_count INTEGER, objections_handled INTEGER,
-    manager_talk_seconds DOUBLE, client_talk_seconds DOUBLE, options JSON, created_at TIMESTAMP, run_id VARCHAR,
+    manager_talk_seconds DOUBLE, client_talk_seconds DOUBLE, reliability JSON, options JSON, created_at TIMESTAMP, run_id VARCHAR,
     PRIMARY KEY (content_hash, script_id, script_version));
 CREATE TABLE IF NOT EXISTS step_results (
-    content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, step_id VARCHAR, found BOOLEAN,
-    score DOUBLE, start_s DOUBLE, evidence VARCHAR, phrase VARCHAR, required BOOLEAN, on_time BOOLEAN);
+    content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, step_id VARCHAR, status VARCHAR, found BOOLEAN,
+    score DOUBLE, start_s DOUBLE, end_s DOUBLE, evidence VARCHAR, phrase VARCHAR, context VARCHAR,
+    required BOOLEAN, on_time BOOLEAN, in_order BOOLEAN);
 CREATE TABLE IF NOT EXISTS stop_word_hits (
     content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, stop_word_id VARCHAR, speaker VARCHAR,
-    start_s DOUBLE, text VARCHAR, severity VARCHAR, score DOUBLE);
+    start_s DOUBLE, text VARCHAR, context VARCHAR, severity VARCHAR, score DOUBLE);
 CREATE TABLE IF NOT EXISTS objections (
     content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, seq INTEGER, objection_id VARCHAR,
-    start_s DOUBLE, text VARCHAR, handled BOOLEAN, handling_found VARCHAR[], handling_missing VARCHAR[]);
+    start_s DOUBLE, text VARCHAR, context VARCHAR, score DOUBLE, handled BOOLEAN,
+    handling_found VARCHAR[], handling_missing VARCHAR[], handling JSON);
 CREATE TABLE IF NOT EXISTS failures (
     failure_id VARCHAR PRIMARY KEY, run_id VARCHAR, file_path VARCHAR, content_hash VARCHAR, stage VARCHAR,
     error_class VARCHAR, message VARCHAR, retryable BOOLEAN, occurred_at TIMESTAMP);
@@ -180,25 +184,63 @@ class Store:
                 con.execute(f"DELETE FROM {table} WHERE content_hash = ? AND script_id = ? AND script_version = ?", key)
             sc, m = analysis.scores, analysis.metrics
             con.execute(
-                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 key + [model, pipeline_version, sc.script_compliance, sc.objection_handling, sc.overall, analysis.flags,
                        len(analysis.stop_words), len(analysis.objections), sum(o.handled for o in analysis.objections),
-                       m.manager_talk_seconds, m.client_talk_seconds, json.dumps(analysis.to_dict()["options"]), _now(), run_id],
+                       m.manager_talk_seconds, m.client_talk_seconds, json.dumps(analysis.reliability),
+                       json.dumps(asdict(analysis.options)), _now(), run_id],
             )
             if analysis.steps:
-                con.executemany("INSERT INTO step_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [s.id, s.found, s.score, s.start, s.evidence, s.phrase, s.required, s.on_time] for s in analysis.steps])
+                con.executemany("INSERT INTO step_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    key + [s.id, s.status, s.found, s.score, s.start, s.end, s.evidence, s.phrase, s.context, s.required, s.on_time, s.in_order]
+                    for s in analysis.steps])
             if analysis.stop_words:
-                con.executemany("INSERT INTO stop_word_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [h.id, h.speaker, h.start, h.text, h.severity, h.score] for h in analysis.stop_words])
+                con.executemany("INSERT INTO stop_word_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    key + [h.id, h.speaker, h.start, h.text, h.context, h.severity, h.score] for h in analysis.stop_words])
             if analysis.objections:
-                con.executemany("INSERT INTO objections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [i, o.id, o.start, o.text, o.handled, o.handling_found, o.handling_missing]
+                con.executemany("INSERT INTO objections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    key + [i, o.id, o.start, o.text, o.context, o.score, o.handled, o.handling_found, o.handling_missing,
+                           json.dumps([asdict(p) for p in o.handling], ensure_ascii=False)]
                     for i, o in enumerate(analysis.objections)])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def transcripts(self, script_id: str | None = None) -> list[tuple[str, str, Transcript]]:
+        """(content hash, call id, stored transcript) of every call, or of those scored with `script_id`."""
+        where = "" if script_id is None else "WHERE content_hash IN (SELECT content_hash FROM scores WHERE script_id = ?)"
+        calls = self.con.execute(
+            f"SELECT content_hash, call_id, duration, language, channel_layout, asr, warnings FROM calls {where} ORDER BY started_at, call_id",
+            [] if script_id is None else [script_id],
+        ).fetchall()
+        segments: dict[str, list[Segment]] = {c[0]: [] for c in calls}
+        rows = self.con.execute(
+            f"SELECT content_hash, speaker, start_s, end_s, text, avg_logprob, no_speech_prob, words FROM segments {where} ORDER BY content_hash, idx",
+            [] if script_id is None else [script_id],
+        ).fetchall()
+        for h, speaker, start, end, text, logprob, no_speech, words in rows:
+            segments[h].append(Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else []))
+        return [
+            (h, call_id, Transcript(segments[h], duration, language, layout, json.loads(asr) if asr else None, list(warnings or [])))
+            for h, call_id, duration, language, layout, asr, warnings in calls
+        ]
+
+    def step_verdicts(self, script_id: str) -> dict[str, tuple[int, dict[str, str]]]:
+        """For each call scored with `script_id`: its latest script version and every step's status there."""
+        rows = self.con.execute(
+            """
+            SELECT r.content_hash, r.script_version, r.step_id, r.status FROM step_results r
+            JOIN (SELECT content_hash, max(script_version) AS v FROM scores WHERE script_id = ? GROUP BY 1) latest
+              ON r.content_hash = latest.content_hash AND r.script_version = latest.v
+            WHERE r.script_id = ?
+            """,
+            [script_id, script_id],
+        ).fetchall()
+        verdicts: dict[str, tuple[int, dict[str, str]]] = {}
+        for h, version, step_id, status in rows:
+            verdicts.setdefault(h, (version, {}))[1][step_id] = status
+        return verdicts
 
     def manager_summary(self, script_id: str | None = None) -> list[ManagerSummary]:
         """Per-manager KPIs over every scored call (latest script version of each call)."""

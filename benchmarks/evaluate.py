@@ -1,0 +1,128 @@
+"""Accuracy of the analysis against hand labels, and its speed. Prints one JSON object.
+
+    .venv/bin/python benchmarks/evaluate.py [--set eval|examples] [--audio]
+
+--set eval      the held-out evaluation set, benchmarks/eval/dialogues (default)
+--set examples  the bundled sample calls, examples/ (the dialogues the script phrases were written against)
+--audio         run the whole pipeline (decoding, Whisper, analysis) on the rendered calls of the set;
+                without it, analyse the text: reference transcripts with real rendered times where a call
+                was rendered, else the dialogue's turns with times estimated from their length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from callqa.config import load_settings
+from callqa.pipeline import analyze_audio
+from callqa.scoring import analyze_transcript
+from callqa.scripts import find_script
+from callqa.transcript import transcript_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = {"eval": ROOT / "benchmarks" / "eval", "examples": ROOT / "examples"}
+TARGETS = {"text": {"steps_f1": 0.95, "stop_words_precision": 0.95, "stop_words_recall": 0.9, "objections_f1": 0.9, "handled_accuracy": 0.9},
+           "audio": {"steps_f1": 0.85}}
+SECONDS_PER_CHAR = 0.095  # Festival's pace on the rendered calls
+
+
+def _timed_from_turns(dialogue: dict, language: str) -> dict:
+    t, segments = 0.4, []
+    for turn in dialogue["turns"]:
+        t += max(turn.get("pause", 0.6), 0.0)
+        length = round(len(turn["text"]) * SECONDS_PER_CHAR, 2)
+        segments.append({"speaker": turn["speaker"], "start": round(t, 2), "end": round(t + length, 2), "text": turn["text"]})
+        t += length
+    return {"call_id": dialogue["call_id"], "language": language, "duration": round(t, 2), "segments": segments}
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), "tp": tp, "fp": fp, "fn": fn}
+
+
+def _count(found: Counter, expected: Counter) -> list[int]:
+    tp = sum((found & expected).values())
+    return [tp, sum(found.values()) - tp, sum(expected.values()) - tp]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=sorted(SETS), default="eval")
+    parser.add_argument("--audio", action="store_true")
+    args = parser.parse_args()
+    root, settings = SETS[args.set], load_settings()
+    totals = {k: [0, 0, 0] for k in ("steps", "stop_words", "objections")}
+    handled_right = handled_total = 0
+    audio_seconds = wall = 0.0
+    errors = []
+    for path in sorted((root / "dialogues").glob("*.yaml")):
+        dialogue = yaml.safe_load(path.read_text(encoding="utf-8"))
+        call_id, script = dialogue["call_id"], find_script(dialogue["script"], settings.scripts_dir)
+        reference = root / "reference" / f"{call_id}.json"
+        audio = [p for p in (root / "calls").glob(f"{call_id}.*") if p.suffix != ".json"]
+        if args.audio and not audio:
+            continue
+        started = time.perf_counter()
+        if args.audio:
+            result = analyze_audio(audio[0], script, settings, channels=dialogue["channels"], call_id=call_id)
+        else:
+            data = json.loads(reference.read_text(encoding="utf-8")) if reference.exists() else _timed_from_turns(dialogue, script.language)
+            result = analyze_transcript(transcript_from_dict(data), script, call_id)
+        wall += time.perf_counter() - started
+        audio_seconds += result.duration
+        expected = dialogue["expected"]
+        pairs = {
+            "steps": (Counter(s.id for s in result.steps if s.found), Counter(expected["steps_present"])),
+            "stop_words": (Counter(h.id for h in result.stop_words), Counter(expected.get("stop_words", []))),
+            "objections": (Counter(o.id for o in result.objections), Counter(o["id"] for o in expected.get("objections", []))),
+        }
+        for kind, (found, wanted) in pairs.items():
+            totals[kind] = [a + b for a, b in zip(totals[kind], _count(found, wanted))]
+            if found != wanted:
+                errors.append({"call_id": call_id, "kind": kind, "missed": sorted((wanted - found).elements()), "extra": sorted((found - wanted).elements())})
+        # handled verdicts: the n-th detected occurrence of an objection against the n-th labelled one
+        for objection_id in {o["id"] for o in expected.get("objections", [])}:
+            got = [o.handled for o in result.objections if o.id == objection_id]
+            want = [o["handled"] for o in expected["objections"] if o["id"] == objection_id]
+            for g, w in zip(got, want):
+                handled_total += 1
+                handled_right += g == w
+                if g != w:
+                    errors.append({"call_id": call_id, "kind": "handled", "objection": objection_id, "expected": w})
+    figures = {k: _prf(*v) for k, v in totals.items()}
+    mode = "audio" if args.audio else "text"
+    summary = {
+        "steps_f1": figures["steps"]["f1"], "stop_words_precision": figures["stop_words"]["precision"],
+        "stop_words_recall": figures["stop_words"]["recall"], "objections_f1": figures["objections"]["f1"],
+        "handled_accuracy": round(handled_right / handled_total, 3) if handled_total else None,
+    }
+    print(json.dumps({
+        "set": args.set, "mode": mode, "calls": len({e for e in Path(root / "dialogues").glob("*.yaml")}) if not args.audio else None,
+        "audio_seconds": round(audio_seconds, 1), "wall_seconds": round(wall, 2),
+        "ms_per_call" if not args.audio else "audio_seconds_per_wall_second":
+            round(1000 * wall / max(len(list((root / "dialogues").glob("*.yaml"))), 1), 2) if not args.audio else round(audio_seconds / wall, 2),
+        "summary": summary,
+        "targets": TARGETS[mode],
+        "met": all(summary[k] is not None and summary[k] >= v for k, v in TARGETS[mode].items()),
+        "steps": figures["steps"], "stop_words": figures["stop_words"], "objection_detection": figures["objections"],
+        "handled": {"right": handled_right, "of": handled_total},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "model": settings.model if args.audio else None},
+        "errors": errors,
+    }, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
