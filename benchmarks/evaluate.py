@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/evaluate.py [--set eval|examples] [--audio]
 
 --set eval      the held-out evaluation set, benchmarks/eval/dialogues (default)
---set examples  the bundled sample calls, examples/ (the dialogues the script phrases were written against)
+--set dev       the development set, benchmarks/dev/dialogues: the wordings the script phrases are tuned on
+--set examples  the bundled sample calls, examples/ (the dialogues the script phrases were first written against)
 --audio         run the whole pipeline (decoding, Whisper, analysis) on the rendered calls of the set;
                 without it, analyse the text: reference transcripts with real rendered times where a call
                 was rendered, else the dialogue's turns with times estimated from their length.
@@ -29,7 +30,7 @@ from callqa.scripts import find_script
 from callqa.transcript import transcript_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = {"eval": ROOT / "benchmarks" / "eval", "examples": ROOT / "examples"}
+SETS = {"eval": ROOT / "benchmarks" / "eval", "dev": ROOT / "benchmarks" / "dev", "examples": ROOT / "examples"}
 TARGETS = {"text": {"steps_f1": 0.95, "stop_words_precision": 0.95, "stop_words_recall": 0.9, "objections_f1": 0.9, "handled_accuracy": 0.9},
            "audio": {"steps_f1": 0.85}}
 SECONDS_PER_CHAR = 0.095  # Festival's pace on the rendered calls
@@ -76,10 +77,10 @@ def main() -> None:
             continue
         started = time.perf_counter()
         if args.audio:
-            result = analyze_audio(audio[0], script, settings, channels=dialogue["channels"], call_id=call_id)
+            result = analyze_audio(audio[0], script, settings, channels=dialogue["channels"], call_id=call_id, manager=dialogue["manager"]["name"])
         else:
             data = json.loads(reference.read_text(encoding="utf-8")) if reference.exists() else _timed_from_turns(dialogue, script.language)
-            result = analyze_transcript(transcript_from_dict(data), script, call_id)
+            result = analyze_transcript(transcript_from_dict(data), script, call_id, manager=dialogue["manager"]["name"])
         wall += time.perf_counter() - started
         audio_seconds += result.duration
         expected = dialogue["expected"]

@@ -129,4 +129,4 @@ def plan_batch(folder: Path, store: Store, settings: Settings, script_override: 
 
 def process_call(job: CallJob, settings: Settings) -> CallAnalysis:
     """Transcribe and analyse one call; raises CallQAError subclasses on bad input."""
-    return analyze_audio(job.record.file_path, job.script, settings, channels=job.channels, call_id=job.record.call_id)
+    return analyze_audio(job.record.file_path, job.script, settings, channels=job.channels, call_id=job.record.call_id, manager=job.record.manager_name)

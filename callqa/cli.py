@@ -48,8 +48,9 @@ def cli(config: str | None) -> None:
 @click.option("--channels", type=click.Choice(["manager-left", "client-left", "mono"]), help="Channel layout of the recording.")
 @click.option("--language", help="Language of the call (default: the script's).")
 @click.option("--call-id", help="Call id for the output (default: file name).")
+@click.option("--manager", help="The manager's name, for the {manager} placeholder of the script.")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def analyze(audio, transcript, script_path, channels, language, call_id, as_json) -> None:
+def analyze(audio, transcript, script_path, channels, language, call_id, manager, as_json) -> None:
     """Analyse one call: AUDIO, or --transcript FILE.json."""
     from callqa.pipeline import analyze_audio
     from callqa.report import print_call
@@ -61,9 +62,9 @@ def analyze(audio, transcript, script_path, channels, language, call_id, as_json
         raise click.UsageError("give either AUDIO or --transcript FILE.json")
     script = load_script(script_path)
     if transcript:
-        result = analyze_transcript(load_transcript(transcript), script, call_id or transcript.stem)
+        result = analyze_transcript(load_transcript(transcript), script, call_id or transcript.stem, manager=manager)
     else:
-        result = analyze_audio(audio, script, _settings(language=language), channels=channels, call_id=call_id)
+        result = analyze_audio(audio, script, _settings(language=language), channels=channels, call_id=call_id, manager=manager)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

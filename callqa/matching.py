@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from rapidfuzz import fuzz, process
 
-from callqa.nlp import NEGATIONS, Token, lemmatize
+from callqa.nlp import NEGATIONS, Token, is_function_word, lemmatize
 from callqa.transcript import Segment
 
 __all__ = ["CallIndex", "Found", "Hit", "MatchParams", "PhraseBatch", "PhraseSet", "Turn", "expand_placeholders"]
@@ -33,9 +33,11 @@ class MatchParams:
     """How loosely one kind of script item matches (from AnalysisOptions)."""
 
     threshold: float  # share of phrase tokens found, 0..1
-    token_floor: float = 0.7  # a phrase token counts as found from this similarity up
+    token_floor: float = 0.7  # a phrase token counts as found from this similarity up...
+    short_word_floor: float = 0.85  # ...or this, for words of 4 letters or fewer ("как" is not "какой")
     order_penalty: float = 0.9  # factor when the words come in another order
-    gaps: bool = True  # room for filler words inside the phrase
+    function_word_weight: float = 0.5  # "на", "какой", "вы" weigh less than "бюджет" in a phrase's score
+    extra_words: int = 2  # room for filler words inside a phrase (half its length if more); 0: the words as written
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class _Variant:
     tokens: tuple[Alternatives, ...]
     slots: int
     negated: bool
+    function: tuple[bool, ...]  # per word: a function word ("на", "какой", "вы")
 
 
 def _phrase_tokens(text: str, language: str, forms: bool) -> tuple[Alternatives, ...]:
@@ -132,8 +135,11 @@ class PhraseSet:
         for phrase in phrases:
             for text, slots in expand_placeholders(phrase, placeholders or {}):
                 tokens = _phrase_tokens(text, language, forms)
-                if tokens:
-                    self.variants.append(_Variant(phrase, tokens, slots, any(NEGATIONS.intersection(t) for t in tokens)))
+                function = tuple(all(is_function_word(w, language) for w in options) for options in tokens)
+                # An open slot ({manager} with no name known) leaves too little to go on in
+                # "это {manager}"; such a variant needs two words, one of them a content word.
+                if tokens and not (slots and (len(tokens) < 2 or all(function))):
+                    self.variants.append(_Variant(phrase, tokens, slots, any(NEGATIONS.intersection(t) for t in tokens), function))
 
 
 @dataclass
@@ -148,6 +154,8 @@ class _Group:
     sizes: np.ndarray  # per variant
     offsets: np.ndarray
     floors: np.ndarray  # per phrase token, column
+    weights: np.ndarray  # per phrase token, column
+    totals: np.ndarray  # per variant: sum of its words' weights, column
     bases: np.ndarray  # per phrase token: its variant's number, column
     thresholds: np.ndarray  # per variant, column
     penalties: np.ndarray
@@ -168,7 +176,7 @@ class PhraseBatch:
         for key, phrases, params in items:
             for variant in phrases.variants:
                 m = len(variant.tokens)
-                width = m if not params.gaps or m == 1 else m + max(1, m // 2) + 2 * variant.slots
+                width = m if not params.extra_words or m == 1 else m + max(params.extra_words, m // 2) + 2 * variant.slots
                 by_width.setdefault((phrases.forms, width), []).append((key, variant, params))
                 for token in variant.tokens:
                     if (phrases.forms, token) not in rows:
@@ -182,7 +190,10 @@ class PhraseBatch:
                 forms, width, [k for k, _, _ in group], [v.phrase for _, v, _ in group],
                 np.array([rows[forms, t] for _, v, _ in group for t in v.tokens]),
                 sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]),
-                column(np.repeat([p.token_floor for _, _, p in group], sizes)),
+                column([p.token_floor if min(map(len, options)) > 4 else max(p.token_floor, p.short_word_floor)
+                        for _, v, p in group for options in v.tokens]),
+                weights := column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function]),
+                np.add.reduceat(weights, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0),
                 column(np.repeat(np.arange(len(group)), sizes), np.int64),
                 column([p.threshold for _, _, p in group]), column([p.order_penalty for _, _, p in group]),
                 np.array([v.negated for _, v, _ in group]),
@@ -318,7 +329,7 @@ class CallIndex:
         best = credit[:, :starts].copy()  # best credit of each phrase word within each window
         for k in range(1, width):
             np.maximum(best, credit[:, k : k + starts], out=best)
-        scores = np.add.reduceat(best, group.offsets, axis=0) / group.sizes[:, None]
+        scores = np.add.reduceat(best * group.weights, group.offsets, axis=0) / group.totals
         rows, cols = np.nonzero(scores >= group.thresholds)
         if len(rows):
             self._take_candidates(stream, credit, best, scores, group, rows, cols, candidates)

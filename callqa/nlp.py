@@ -12,10 +12,12 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "lemmatize"]
+__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_function_word", "lemmatize"]
 
 SUPPORTED_LANGUAGES = ("ru", "en")
-NEGATIONS = frozenset({"не", "нет", "ни", "not", "no", "never"})
+# Words that negate the phrase they stand in or before ("это не дорого"); a bare
+# "нет" or "no" is an answer, not a negation of what follows ("Нет. Это дорого.").
+NEGATIONS = frozenset({"не", "ни", "not", "never"})
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _lock = threading.Lock()
 
@@ -49,6 +51,18 @@ def _english_lemmas():
     from spacy.lookups import load_lookups
 
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+@lru_cache(maxsize=None)
+def _stop_words(language: str) -> frozenset[str]:
+    from spacy.util import get_lang_class
+
+    return frozenset(w.replace("ё", "е") for w in get_lang_class(language).Defaults.stop_words)
+
+
+def is_function_word(word: str, language: str) -> bool:
+    """Pronouns, prepositions, particles... (spaCy's stop-word list): they carry little of a phrase's meaning."""
+    return word in _stop_words(language)
 
 
 @lru_cache(maxsize=200_000)

@@ -45,11 +45,11 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
 
 def analyze_audio(
     path: Path | str, script: Script, settings: Settings, channels: ChannelLayout | None = None,
-    call_id: str | None = None, options: AnalysisOptions | None = None,
+    call_id: str | None = None, options: AnalysisOptions | None = None, manager: str | None = None,
 ) -> CallAnalysis:
     """Transcribe a recording and check it against a script."""
     language = settings.language or script.language
     transcript = transcribe_call(path, channels or settings.channels, language, settings)
     if not transcript.segments:
         raise AudioError(f"{Path(path).name}: no speech in {transcript.duration:.0f} s of audio", hint="silence, hold music or a dropped call: there is nothing to score")
-    return analyze_transcript(transcript, script, call_id or Path(path).stem, options)
+    return analyze_transcript(transcript, script, call_id or Path(path).stem, options, manager)

@@ -40,12 +40,15 @@ class ScriptTrial:
     seconds: float
 
 
-def _verdicts(job: tuple[list[tuple[str, Transcript]], Script, AnalysisOptions]) -> list[tuple[str, dict[str, str]]]:
+Job = tuple[str, str | None, Transcript]  # content hash, manager name, transcript
+
+
+def _verdicts(job: tuple[list[Job], Script, AnalysisOptions]) -> list[tuple[str, dict[str, str]]]:
     transcripts, script, options = job
-    return [(h, {s.id: s.status for s in analyze_transcript(t, script, h, options).steps}) for h, t in transcripts]
+    return [(h, {s.id: s.status for s in analyze_transcript(t, script, h, options, manager).steps}) for h, manager, t in transcripts]
 
 
-def rescore_verdicts(transcripts: list[tuple[str, Transcript]], script: Script, options: AnalysisOptions, workers: int) -> dict[str, dict[str, str]]:
+def rescore_verdicts(transcripts: list[Job], script: Script, options: AnalysisOptions, workers: int) -> dict[str, dict[str, str]]:
     """Step statuses of each transcript under `script`, over `workers` processes."""
     if workers <= 1 or len(transcripts) < 200:
         return dict(_verdicts((transcripts, script, options)))
@@ -59,10 +62,10 @@ def try_script(store: Store, script: Script, options: AnalysisOptions | None = N
     """Score every stored call of `script.id` with this version and list the steps whose verdict changes."""
     started = time.perf_counter()
     baseline = store.step_verdicts(script.id)
-    calls = [(h, call_id, t) for h, call_id, t in store.transcripts(script.id) if h in baseline]
-    after = rescore_verdicts([(h, t) for h, _, t in calls], script, options or AnalysisOptions(), workers or os.cpu_count() or 1)
+    calls = [call for call in store.transcripts(script.id) if call[0] in baseline]
+    after = rescore_verdicts([(h, manager, t) for h, _, manager, t in calls], script, options or AnalysisOptions(), workers or os.cpu_count() or 1)
     changed = []
-    for h, call_id, _ in calls:
+    for h, call_id, _, _ in calls:
         version, before = baseline[h]
         steps = list(dict.fromkeys([*before, *after[h]]))
         diffs = [StepChange(s, before.get(s, "absent"), after[h].get(s, "absent")) for s in steps if before.get(s) != after[h].get(s)]

@@ -14,7 +14,7 @@ from typing import Literal
 
 from callqa.matching import CallIndex, Hit, MatchParams, PhraseBatch, PhraseSet
 from callqa.metrics import ConversationMetrics, conversation_metrics
-from callqa.scripts import Script
+from callqa.scripts import MANAGER_PLACEHOLDER, Script
 from callqa.transcript import Segment, Transcript
 
 __all__ = ["AnalysisOptions", "CallAnalysis", "analyze_transcript", "segment_is_reliable"]
@@ -26,12 +26,15 @@ _SIDES = {"manager": ("manager", "unknown"), "client": ("client", "unknown")}  #
 class AnalysisOptions:
     """Every threshold of the analysis; recorded with each result it produced."""
 
-    step_threshold: float = 0.75  # share of a step phrase's words found (fuzzily) in one stretch of speech
+    step_threshold: float = 0.8  # share of a step phrase's words found (fuzzily) in one stretch of speech
     objection_threshold: float = 0.75
     handling_threshold: float = 0.7
     stop_word_threshold: float = 0.92  # stop-words: word forms, in order, no gaps; a false alarm costs points
-    token_floor: float = 0.7  # a word counts as found from this similarity (0..1, rapidfuzz ratio) up
+    token_floor: float = 0.7  # a word counts as found from this similarity (0..1, rapidfuzz ratio) up...
+    short_word_floor: float = 0.85  # ...or from this one for words of up to 4 letters, which differ by little
+    extra_words: int = 2  # words that may sit inside a phrase (fillers, a name); half the phrase's length if more
     order_penalty: float = 0.9  # factor for a phrase said in another word order
+    function_word_weight: float = 0.5  # weight of "на", "какой", "вы"... against 1 for content words
     handling_window_turns: int = 2  # manager turns after an objection searched for its handling...
     handling_window_seconds: float = 60.0  # ...that start within this many seconds of it
     handled_min_share: float = 0.5  # share of handling parts that makes an objection "handled"
@@ -192,16 +195,16 @@ class _CompiledScript:
 _compiled: dict[tuple, tuple[Script, _CompiledScript]] = {}
 
 
-def _compile(script: Script, opts: AnalysisOptions) -> _CompiledScript:
-    key = (id(script), opts.step_threshold, opts.objection_threshold, opts.handling_threshold,
-           opts.stop_word_threshold, opts.token_floor, opts.order_penalty)
+def _compile(script: Script, opts: AnalysisOptions, values: dict[str, tuple[str, ...]]) -> _CompiledScript:
+    key = (id(script), tuple(sorted(values.items())), opts.step_threshold, opts.objection_threshold, opts.handling_threshold,
+           opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, opts.order_penalty, opts.function_word_weight, opts.extra_words)
     if key in _compiled and _compiled[key][0] is script:
         return _compiled[key][1]
-    lang, places = script.language, script.placeholders
-    step = MatchParams(opts.step_threshold, opts.token_floor, opts.order_penalty)
-    detect = MatchParams(opts.objection_threshold, opts.token_floor, opts.order_penalty)
-    handle = MatchParams(opts.handling_threshold, opts.token_floor, opts.order_penalty)
-    stop = MatchParams(opts.stop_word_threshold, opts.token_floor, order_penalty=0.0, gaps=False)  # the words as written
+    lang, places = script.language, {**script.placeholders, **values}
+    step = MatchParams(opts.step_threshold, opts.token_floor, opts.short_word_floor, opts.order_penalty, opts.function_word_weight, opts.extra_words)
+    detect = MatchParams(opts.objection_threshold, opts.token_floor, opts.short_word_floor, opts.order_penalty, opts.function_word_weight, opts.extra_words)
+    handle = MatchParams(opts.handling_threshold, opts.token_floor, opts.short_word_floor, opts.order_penalty, opts.function_word_weight, opts.extra_words)
+    stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
     compiled = _CompiledScript(
         steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True)
                for side in _SIDES},
@@ -311,13 +314,18 @@ def _flags(transcript: Transcript, steps, stop_words, objections, scores: Scores
     return flags
 
 
-def analyze_transcript(transcript: Transcript, script: Script, call_id: str = "call", options: AnalysisOptions | None = None) -> CallAnalysis:
-    """Check a transcript against a script."""
+def analyze_transcript(
+    transcript: Transcript, script: Script, call_id: str = "call", options: AnalysisOptions | None = None, manager: str | None = None,
+) -> CallAnalysis:
+    """Check a transcript against a script. `manager`: the manager's name from
+    the call's metadata, for the {manager} placeholder (full or first name)."""
     opts = options or AnalysisOptions()
+    names = (manager or "").split()
+    values = {MANAGER_PLACEHOLDER: tuple(dict.fromkeys([" ".join(names), names[0]]))} if names else {}  # "Олег Сидоров" or "Олег"
     reliable = [segment_is_reliable(s, opts) for s in transcript.segments]
     index = CallIndex(transcript.segments, script.language, reliable)
     reliability = {side: _side_reliability(transcript, reliable, speakers, opts) for side, speakers in _SIDES.items()}
-    compiled = _compile(script, opts)
+    compiled = _compile(script, opts, values)
     steps = _find_steps(script, compiled, index, reliability, opts)
     stop_words = _find_stop_words(script, compiled, index)
     objections = _find_objections(script, compiled, index, opts)

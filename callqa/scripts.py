@@ -17,7 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from callqa.errors import ScriptError
 from callqa.nlp import SUPPORTED_LANGUAGES
 
-__all__ = ["Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
+__all__ = ["MANAGER_PLACEHOLDER", "Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
+
+# Filled for each call with the manager's first name from its metadata; any
+# one or two words when the name is unknown. Scripts need not declare it.
+MANAGER_PLACEHOLDER = "manager"
 
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Phrases = Annotated[list[Phrase], Field(min_length=1)]
@@ -148,26 +152,28 @@ def _duplicates(data: dict, name: str, problems: list[str]) -> None:
             seen.add(ident)
 
 
-def _phrase_fields(script: Script):
-    """(location, phrase) of every phrase in the script, includes merged."""
-    for i, step in enumerate(script.steps):
+def _phrase_fields(items: Script | Catalogue):
+    """(location, phrase) of every phrase of a script or catalogue file."""
+    for i, step in enumerate(getattr(items, "steps", [])):
         yield from ((f"steps[{i}].phrases[{j}]", p) for j, p in enumerate(step.phrases))
-    for i, objection in enumerate(script.objections):
+    for i, objection in enumerate(items.objections):
         yield from ((f"objections[{i}].client_phrases[{j}]", p) for j, p in enumerate(objection.client_phrases))
         for k, part in enumerate(objection.handling):
             yield from ((f"objections[{i}].handling[{k}].phrases[{j}]", p) for j, p in enumerate(part.phrases))
 
 
-def _check_phrases(script: Script, name: str, problems: list[str]) -> None:
+def _check_phrases(items: Script | Catalogue, placeholders: dict, name: str, problems: list[str]) -> None:
     from callqa.matching import PLACEHOLDER
 
-    for where, phrase in _phrase_fields(script):
+    for where, phrase in _phrase_fields(items):
         for placeholder in PLACEHOLDER.findall(phrase):
-            if placeholder not in script.placeholders:
+            if placeholder not in placeholders and placeholder != MANAGER_PLACEHOLDER:
                 problems.append(f"{name}, {where}: unknown placeholder {{{placeholder}}} (add it under placeholders:)")
         outside = re.sub(r"\([^()]*\)", "", phrase)
         if "(" in outside or ")" in outside or "|" in outside:
             problems.append(f"{name}, {where}: alternatives are written as (word|word|word), with balanced parentheses")
+        elif any(len(option.split()) != 1 for group in re.findall(r"\(([^()]*)\)", phrase) for option in group.split("|")):
+            problems.append(f"{name}, {where}: each alternative in (word|word) is one word; write another phrase for longer ones")
 
 
 def _merge(base: list, own: list) -> list:
@@ -186,6 +192,7 @@ def load_script(path: Path | str) -> Script:
     script = _validate(Script, data, path.name, problems)
     stop_words: list[StopWord] = []
     objections: list[Objection] = []
+    catalogues: list[tuple[Catalogue, str]] = []
     for i, include in enumerate(data.get("include") or []):
         include_path = path.parent / str(include)
         if not include_path.is_file():
@@ -196,15 +203,18 @@ def load_script(path: Path | str) -> Script:
         if included is not None:
             _duplicates(included, include_path.name, problems)
         if catalogue:
+            catalogues.append((catalogue, include_path.name))
             stop_words = _merge(stop_words, catalogue.stop_words)
             objections = _merge(objections, catalogue.objections)
     _duplicates(data, path.name, problems)
     if script is not None:
+        _check_phrases(script, script.placeholders, path.name, problems)
+        for catalogue, catalogue_name in catalogues:
+            _check_phrases(catalogue, script.placeholders, catalogue_name, problems)
         script = script.model_copy(update={
             "stop_words": _merge(stop_words, script.stop_words),
             "objections": _merge(objections, script.objections),
         })
-        _check_phrases(script, path.name, problems)
     if problems:
         raise ScriptError(problems)
     return script

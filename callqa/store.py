@@ -207,11 +207,11 @@ class Store:
             con.execute("ROLLBACK")
             raise
 
-    def transcripts(self, script_id: str | None = None) -> list[tuple[str, str, Transcript]]:
-        """(content hash, call id, stored transcript) of every call, or of those scored with `script_id`."""
+    def transcripts(self, script_id: str | None = None) -> list[tuple[str, str, str | None, Transcript]]:
+        """(content hash, call id, manager name, stored transcript) of every call, or of those scored with `script_id`."""
         where = "" if script_id is None else "WHERE content_hash IN (SELECT content_hash FROM scores WHERE script_id = ?)"
         calls = self.con.execute(
-            f"SELECT content_hash, call_id, duration, language, channel_layout, asr, warnings FROM calls {where} ORDER BY started_at, call_id",
+            f"SELECT content_hash, call_id, manager_name, duration, language, channel_layout, asr, warnings FROM calls {where} ORDER BY started_at, call_id",
             [] if script_id is None else [script_id],
         ).fetchall()
         segments: dict[str, list[Segment]] = {c[0]: [] for c in calls}
@@ -222,8 +222,8 @@ class Store:
         for h, speaker, start, end, text, logprob, no_speech, words in rows:
             segments[h].append(Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else []))
         return [
-            (h, call_id, Transcript(segments[h], duration, language, layout, json.loads(asr) if asr else None, list(warnings or [])))
-            for h, call_id, duration, language, layout, asr, warnings in calls
+            (h, call_id, manager, Transcript(segments[h], duration, language, layout, json.loads(asr) if asr else None, list(warnings or [])))
+            for h, call_id, manager, duration, language, layout, asr, warnings in calls
         ]
 
     def step_verdicts(self, script_id: str) -> dict[str, tuple[int, dict[str, str]]]:

@@ -6,7 +6,7 @@ from callqa.transcript import Segment
 
 MANAGER = ("manager", "unknown")
 STEP = MatchParams(0.75)
-STOP = MatchParams(0.92, gaps=False, order_penalty=0.0)
+STOP = MatchParams(0.92, order_penalty=0.0, extra_words=0)
 
 
 def _index(*texts, language="ru"):
@@ -98,3 +98,19 @@ def test_search_can_be_limited_to_some_turns():
     index = _index("Понимаю вас.", "Да.", "Понимаю вас.")
     phrases = PhraseSet(["понимаю вас"], "ru")
     assert [h.turn for h in index.search(phrases, MANAGER, STEP, turns={2})] == [2]
+
+
+def test_alternatives_stand_for_one_word():
+    phrase = "на какой (бюджет|сумму|деньги) вы (рассчитываете|ориентируетесь)"
+    assert _find(phrase, "А на какую сумму вы ориентируетесь?")
+    assert _find(phrase, "На какие деньги вы рассчитываете?")
+    assert _find(phrase, "На какой срок вы рассчитываете?") == []
+
+
+def test_short_words_must_match_nearly_exactly():
+    assert _find("какой (метраж|площадь)", "От десяти тысяч за метр, а там как пойдет.") == []  # "как" is not "какой"
+    assert _find("какой (метраж|площадь)", "А метраж какой?")
+
+
+def test_a_bare_no_before_a_phrase_does_not_negate_it():
+    assert _find("это дорого", "Ой, нет. Это дорого.")  # "нет" answers, it does not negate

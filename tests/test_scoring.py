@@ -174,3 +174,11 @@ def test_filler_stop_word_counts_only_as_a_filler(ru_script):
         ("manager", "Короче, давайте так."),
     ), ru_script)
     assert [h.id for h in result.stop_words] == ["tipa", "koroche"]
+
+
+def test_manager_placeholder_takes_the_name_from_metadata(ru_script):
+    transcript = _dialogue(("manager", "Добрый день, СтройДом. Это Олег Сидоров, слушаю вас."))
+    with_name = analyze_transcript(transcript, ru_script, manager="Олег Сидоров")
+    other_name = analyze_transcript(transcript, ru_script, manager="Анна Иванова")
+    assert next(s for s in with_name.steps if s.id == "introduction").found
+    assert not next(s for s in other_name.steps if s.id == "introduction").found

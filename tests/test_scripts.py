@@ -81,3 +81,18 @@ def test_scripts_are_found_by_id(settings):
     assert find_script("brightwindows-outbound", settings.scripts_dir).language == "en"
     with pytest.raises(ScriptError, match="no script with id 'nope'"):
         find_script("nope", settings.scripts_dir)
+
+
+def test_phrase_syntax_problems_are_listed(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "id: s\nversion: 1\nlanguage: ru\nname: S\nplaceholders: {company: [стройдом]}\n"
+        "steps:\n  - {id: a, name: A, phrases: ['компания {compnay}', 'какой (бюджет|сумма', 'меня зовут {manager}', 'бюджет|сумма']}\n",
+        encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_script(path)
+    assert err.value.problems == [
+        "s.yaml, steps[0].phrases[0]: unknown placeholder {compnay} (add it under placeholders:)",
+        "s.yaml, steps[0].phrases[1]: alternatives are written as (word|word|word), with balanced parentheses",
+        "s.yaml, steps[0].phrases[3]: alternatives are written as (word|word|word), with balanced parentheses",
+    ]

@@ -35,7 +35,7 @@ def test_saving_again_replaces_instead_of_duplicating(tmp_path, analysis):
         store.save_call(_record(), analysis, "run2")
         assert store.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 1
         assert store.con.execute("SELECT count(*) FROM step_results").fetchone()[0] == len(analysis.steps)
-        assert store.done_keys() == {("abc", "stroydom-inbound", 1)}
+        assert store.done_keys() == {("abc", "stroydom-inbound", analysis.script_version)}
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, analysis):

@@ -37,7 +37,7 @@ def test_nightly_run_stores_good_calls_records_bad_ones_and_adds_nothing_the_sec
     ru01 = con.execute(
         "SELECT s.overall, s.script_id, s.script_version, s.model FROM scores s JOIN calls c USING (content_hash) WHERE c.call_id = 'ru-01'"
     ).fetchone()
-    assert ru01[0] > 0.6 and ru01[1:] == ("stroydom-inbound", 1, "base")
+    assert ru01[0] > 0.6 and ru01[1:] == ("stroydom-inbound", 2, "base")
     counts = con.execute("SELECT (SELECT count(*) FROM segments), (SELECT count(*) FROM step_results)").fetchone()
     con.close()
 
