@@ -71,7 +71,7 @@ def main() -> None:
         db = Path(tmp) / "rescore.duckdb"
         with Store(db) as store:
             for call_id, t in references:
-                store.save_call(CallRecord(call_id, call_id, f"{call_id}.mp3", "m-1", "Manager"), analyze_transcript(t, base, call_id), None)
+                store.save_call(CallRecord(call_id, call_id, f"{call_id}.mp3", "m-1", "Анна Иванова"), analyze_transcript(t, base, call_id, manager="Анна Иванова"), None)
             copies = -(-args.calls // len(references))
             # Set-based copies: every row of the 10 calls, once per copy, under a derived hash.
             for table in ("calls", "segments", "scores", "step_results"):

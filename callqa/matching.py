@@ -150,10 +150,11 @@ class _Group:
     width: int
     keys: list
     phrases: list[str]
-    token_rows: np.ndarray  # per phrase token: its row in the batch's token list
+    unique_rows: np.ndarray  # per distinct phrase word of the group: its row in the batch's token list...
+    unique_floors: np.ndarray  # ...and its similarity floor, column
+    token_unique: np.ndarray  # per phrase token: its distinct word (window maxima are computed once per word)
     sizes: np.ndarray  # per variant
     offsets: np.ndarray
-    floors: np.ndarray  # per phrase token, column
     weights: np.ndarray  # per phrase token, column
     totals: np.ndarray  # per variant: sum of its words' weights, column
     bases: np.ndarray  # per phrase token: its variant's number, column
@@ -186,12 +187,14 @@ class PhraseBatch:
         for (forms, width), group in by_width.items():
             sizes = np.array([len(v.tokens) for _, v, _ in group])
             column = lambda values, dtype=np.float32: np.array(values, dtype=dtype)[:, None]  # noqa: E731
+            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 else max(p.token_floor, p.short_word_floor))
+                     for _, v, p in group for options in v.tokens]
+            unique = {word: i for i, word in enumerate(dict.fromkeys(words))}
             self.groups.append(_Group(
                 forms, width, [k for k, _, _ in group], [v.phrase for _, v, _ in group],
-                np.array([rows[forms, t] for _, v, _ in group for t in v.tokens]),
+                np.array([row for row, _ in unique]), column([floor for _, floor in unique]),
+                np.array([unique[word] for word in words]),
                 sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]),
-                column([p.token_floor if min(map(len, options)) > 4 else max(p.token_floor, p.short_word_floor)
-                        for _, v, p in group for options in v.tokens]),
                 weights := column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function]),
                 np.add.reduceat(weights, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0),
                 column(np.repeat(np.arange(len(group)), sizes), np.int64),
@@ -323,12 +326,13 @@ class CallIndex:
 
     def _score_group(self, stream: _Stream, similarity: np.ndarray, group: _Group, candidates: dict, results: dict) -> None:
         ids = stream.forms if group.forms else stream.lemmas
-        sim = similarity[group.token_rows][:, ids].astype(np.float32) / 100
-        credit = np.where(sim >= group.floors, sim, 0.0)
+        sim = similarity[group.unique_rows][:, ids].astype(np.float32) / 100
+        credit = np.where(sim >= group.unique_floors, sim, 0.0)  # per distinct word
         width, starts = group.width, len(ids) - group.width + 1
-        best = credit[:, :starts].copy()  # best credit of each phrase word within each window
+        best_word = credit[:, :starts].copy()  # best credit of each distinct word within each window
         for k in range(1, width):
-            np.maximum(best, credit[:, k : k + starts], out=best)
+            np.maximum(best_word, credit[:, k : k + starts], out=best_word)
+        best = best_word[group.token_unique]  # ...and of each phrase token
         scores = np.add.reduceat(best * group.weights, group.offsets, axis=0) / group.totals
         rows, cols = np.nonzero(scores >= group.thresholds)
         if len(rows):
@@ -354,7 +358,7 @@ class CallIndex:
         owner = np.repeat(np.arange(len(rows)), sizes)  # window of each phrase word
         token = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(group.offsets[rows], sizes)
         start = cols[owner]
-        windows = sliding_window_view(credit, group.width, axis=1)[token, start]
+        windows = sliding_window_view(credit, group.width, axis=1)[group.token_unique[token], start]
         found = best[token, start] > 0
         position = windows.argmax(axis=1) + start
         # One running max over all windows: each window's positions are shifted above the previous window's.
