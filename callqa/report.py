@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
@@ -15,13 +17,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _console() -> Console:
+    # Piped to a log or file there is no terminal width to respect; rich would assume 80.
+    return Console() if sys.stdout.isatty() else Console(width=100)
+
+
 def print_manager_summary(rows: list[ManagerSummary], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     if not rows:
         console.print("No scored calls yet: run `callqa run FOLDER` first.")
         return
     table = Table(title="Per-manager summary")
-    for column in ("Manager", "Calls", "Minutes", "Compliance", "Objections", "Handled", "Stop-words/call"):
+    for column in ("Manager", "Calls", "Min", "Compliance", "Objections", "Handled", "Stop/call"):
         table.add_column(column, justify="left" if column == "Manager" else "right", no_wrap=True)
     for r in rows:
         handled = "—" if r.objections_handled_pct is None else f"{r.objections_handled_pct:.0f}%"
@@ -30,7 +37,7 @@ def print_manager_summary(rows: list[ManagerSummary], console: Console | None = 
 
 
 def print_call(analysis: CallAnalysis, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     s = analysis.scores
     console.print(f"[bold]{analysis.call_id}[/bold]  {analysis.duration:.0f} s  script {analysis.script_id} v{analysis.script_version}")
     console.print(f"compliance {_pct(s.script_compliance)}  objection handling {_pct(s.objection_handling)}  overall {_pct(s.overall)}")

@@ -50,7 +50,7 @@ def test_script_test_command(db, tmp_path):
     (tmp_path / "new.yaml").write_text(new, encoding="utf-8")
     result = CliRunner().invoke(cli, ["script", "test", str(tmp_path / "new.yaml"), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert f"on 2 stored calls" in result.output and "1 call(s) change" in result.output
+    assert "on 2 stored calls" in result.output and "1 call(s) change" in result.output
     assert f"good  introduction: found (v{version}) -> missing" in result.output
 
 
