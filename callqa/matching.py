@@ -2,17 +2,19 @@
 
 A script phrase is an example wording, not an exact string. Each phrase token
 is compared (rapidfuzz ratio) with every token of a speaker's turns; a window
-of a few more tokens than the phrase scores the share of phrase tokens it
-contains, so inflections (lemmas), changed word order (a small penalty),
-filler words in between (the extra room) and ASR slips ("дурго" for
-"дорого": fuzzy token similarity) still match. Windows never cross turns and
-are made of whole tokens, so "типа" cannot fire inside another word.
+of a few more tokens than the phrase scores the weighted share of phrase
+tokens it contains (function words weigh less), so inflections (lemmas),
+changed word order (a small penalty), filler words in between (the extra
+room) and ASR slips ("дурго" for "дорого": fuzzy token similarity) still
+match. Matches never span two turns and are made of whole tokens, so "типа"
+cannot fire inside another word.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from rapidfuzz import fuzz, process
@@ -184,23 +186,23 @@ class PhraseBatch:
                         rows[phrases.forms, token] = len(self.tokens[phrases.forms])
                         self.tokens[phrases.forms].append(token)
         self.groups = []
+        column = lambda values, dtype=np.float32: np.array(values, dtype=dtype)[:, None]  # noqa: E731
         for (forms, width), group in by_width.items():
             sizes = np.array([len(v.tokens) for _, v, _ in group])
-            column = lambda values, dtype=np.float32: np.array(values, dtype=dtype)[:, None]  # noqa: E731
+            offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 else max(p.token_floor, p.short_word_floor))
                      for _, v, p in group for options in v.tokens]
             unique = {word: i for i, word in enumerate(dict.fromkeys(words))}
+            weights = column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function])
             self.groups.append(_Group(
-                forms, width, [k for k, _, _ in group], [v.phrase for _, v, _ in group],
-                np.array([row for row, _ in unique]), column([floor for _, floor in unique]),
-                np.array([unique[word] for word in words]),
-                sizes, np.concatenate([[0], np.cumsum(sizes)[:-1]]),
-                weights := column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function]),
-                np.add.reduceat(weights, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0),
-                column(np.repeat(np.arange(len(group)), sizes), np.int64),
-                column([p.threshold for _, _, p in group]), column([p.order_penalty for _, _, p in group]),
-                np.array([v.negated for _, v, _ in group]),
-                frozenset(k for k, _, _ in group) if near else frozenset(),
+                forms=forms, width=width, keys=[k for k, _, _ in group], phrases=[v.phrase for _, v, _ in group],
+                unique_rows=np.array([row for row, _ in unique]), unique_floors=column([floor for _, floor in unique]),
+                token_unique=np.array([unique[word] for word in words]), sizes=sizes, offsets=offsets,
+                weights=weights, totals=np.add.reduceat(weights, offsets, axis=0),
+                bases=column(np.repeat(np.arange(len(group)), sizes), np.int64),
+                thresholds=column([p.threshold for _, _, p in group]), penalties=column([p.order_penalty for _, _, p in group]),
+                negated=np.array([v.negated for _, v, _ in group]),
+                near_keys=frozenset(k for k, _, _ in group) if near else frozenset(),
             ))
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from callqa.asr import AsrSegment, Word
 from callqa.errors import TranscriptError
 
-__all__ = ["SPEAKERS", "Segment", "Transcript", "build_transcript", "load_transcript"]
+__all__ = ["SPEAKERS", "Segment", "Transcript", "build_transcript", "load_transcript", "transcript_from_dict"]
 
 Speaker = Literal["manager", "client", "unknown"]
 SPEAKERS = ("manager", "client", "unknown")
