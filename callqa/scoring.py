@@ -286,14 +286,13 @@ def _score(script: Script, steps: list[StepResult], stop_words, objections, opts
     weights = {s.id: s.weight for s in script.steps}
     judged = [s for s in steps if s.status != "uncertain"]  # uncertain is not held against the manager
     compliance = sum(weights[s.id] for s in judged if s.found) / sum(weights[s.id] for s in judged) if judged else None
-    handling = None
-    if objections:
-        handling = sum(len(o.handling_found) / len(o.handling) for o in objections) / len(objections)
+    handling = sum(len(o.handling_found) / len(o.handling) for o in objections) / len(objections) if objections else None
+    handling_score = None if handling is None else round(handling, 3)
     if compliance is None:
-        return Scores(None, None if handling is None else round(handling, 3), None)
+        return Scores(None, handling_score, None)
     overall = compliance if handling is None else (1 - opts.objection_weight) * compliance + opts.objection_weight * handling
     overall -= sum(opts.stop_word_penalty[h.severity] for h in stop_words)
-    return Scores(round(compliance, 3), None if handling is None else round(handling, 3), round(min(max(overall, 0.0), 1.0), 3))
+    return Scores(round(compliance, 3), handling_score, round(min(max(overall, 0.0), 1.0), 3))
 
 
 def _flags(transcript: Transcript, steps, stop_words, objections, scores: Scores, opts: AnalysisOptions) -> list[str]:
