@@ -51,7 +51,11 @@ def cli(config: str | None) -> None:
 @click.option("--manager", help="The manager's name, for the {manager} placeholder of the script.")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
 def analyze(audio, transcript, script_path, channels, language, call_id, manager, as_json) -> None:
-    """Analyse one call: AUDIO, or --transcript FILE.json."""
+    """Analyse one call: AUDIO, or --transcript FILE.json.
+
+    A sidecar AUDIO.json (as for `callqa run`) supplies the call id, channel
+    layout and manager name; options given here win."""
+    from callqa.batch import read_metadata
     from callqa.pipeline import analyze_audio
     from callqa.report import print_call
     from callqa.scoring import analyze_transcript
@@ -64,7 +68,11 @@ def analyze(audio, transcript, script_path, channels, language, call_id, manager
     if transcript:
         result = analyze_transcript(load_transcript(transcript), script, call_id or transcript.stem, manager=manager)
     else:
-        result = analyze_audio(audio, script, _settings(language=language), channels=channels, call_id=call_id, manager=manager)
+        meta = read_metadata(Path(audio))
+        result = analyze_audio(
+            audio, script, _settings(language=language), channels=channels or meta.get("channels"),
+            call_id=call_id or meta.get("call_id"), manager=manager or meta.get("manager_name"),
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

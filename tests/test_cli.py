@@ -33,6 +33,18 @@ def test_analyze_audio_prints_the_contract_json():
     assert next(s for s in data["steps"] if s["id"] == "greeting")["found"]
 
 
+@pytest.mark.slow
+def test_analyze_audio_takes_call_id_layout_and_manager_from_the_sidecar(tmp_path):
+    from samples import copy_call
+
+    audio = copy_call("ru-06", tmp_path, name="recording")  # a mono call; its sidecar says so
+    result = _invoke("analyze", audio, "--script", SCRIPTS / "stroydom-inbound.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["call_id"] == "ru-06" and data["channel_layout"] == "mono"
+    assert {s["speaker"] for s in data["segments"]} == {"unknown"}
+
+
 def test_bad_input_is_a_message_not_a_traceback(tmp_path):
     (tmp_path / "x.mp3").write_text("not audio")
     result = _invoke("analyze", tmp_path / "x.mp3", "--script", SCRIPTS / "stroydom-inbound.yaml")
