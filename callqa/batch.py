@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from callqa.config import ChannelLayout, Settings
@@ -73,12 +72,7 @@ def _parse_time(value: object, sidecar: str) -> datetime | None:
         raise MetadataError(f"{sidecar}: started_at {value!r} is not an ISO date-time", hint="write it as 2026-11-20T10:15:00") from None
 
 
-@lru_cache(maxsize=64)
-def _script(ref: str, scripts_dir: Path) -> Script:
-    return find_script(ref, scripts_dir)
-
-
-def _job(path: Path, digest: str, settings: Settings, script_override: str | None) -> CallJob:
+def _job(path: Path, digest: str, settings: Settings, script_override: str | None, scripts: dict[str, Script]) -> CallJob:
     meta = read_metadata(path)
     sidecar = path.with_suffix(".json").name
     channels = meta.get("channels", settings.channels)
@@ -92,7 +86,10 @@ def _job(path: Path, digest: str, settings: Settings, script_override: str | Non
         manager_id=meta.get("manager_id"), manager_name=meta.get("manager_name"),
         started_at=_parse_time(meta.get("started_at"), sidecar), direction=meta.get("direction"),
     )
-    return CallJob(record, _script(str(script_ref), settings.scripts_dir), channels)
+    # Loaded once per batch, not per process: a long-running `callqa serve` picks up edited scripts.
+    if script_ref not in scripts:
+        scripts[script_ref] = find_script(str(script_ref), settings.scripts_dir)
+    return CallJob(record, scripts[script_ref], channels)
 
 
 def plan_batch(folder: Path, store: Store, settings: Settings, script_override: str | None = None, force: bool = False) -> BatchPlan:
@@ -103,6 +100,7 @@ def plan_batch(folder: Path, store: Store, settings: Settings, script_override: 
     done = set() if force else store.done_keys()
     failed_for_good = set() if force else store.terminal_failures()
     seen: set[tuple[str, str, int]] = set()
+    scripts: dict[str, Script] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS):
         plan.found += 1
         digest = None
@@ -111,7 +109,7 @@ def plan_batch(folder: Path, store: Store, settings: Settings, script_override: 
             if digest in failed_for_good:
                 plan.skipped.append(str(path))
                 continue
-            job = _job(path, digest, settings, script_override)
+            job = _job(path, digest, settings, script_override, scripts)
         except CallQAError as exc:
             plan.failures.append(PlanFailure(str(path), digest, "metadata", exc))
             continue

@@ -52,3 +52,20 @@ def test_bad_metadata_becomes_a_failure_not_a_crash(calls_dir, tmp_path, setting
     assert "not valid JSON" in reasons[str(broken)]
     assert "no script for this recording" in reasons[str(orphan)]
     assert plan.found == 3
+
+
+def test_an_edited_script_is_picked_up_by_the_next_batch(calls_dir, tmp_path, settings):
+    """A long-running `callqa serve` process must see a new script version without a restart."""
+    import shutil
+
+    from samples import SCRIPTS
+
+    scripts = tmp_path / "scripts"
+    shutil.copytree(SCRIPTS, scripts)
+    copy_call("ru-01", calls_dir)
+    local = settings.model_copy(update={"scripts_dir": scripts})
+    with Store(tmp_path / "db.duckdb") as store:
+        first = plan_batch(calls_dir, store, local).jobs[0].script.version
+        path = scripts / "stroydom-inbound.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(f"version: {first}", f"version: {first + 1}"), encoding="utf-8")
+        assert plan_batch(calls_dir, store, local).jobs[0].script.version == first + 1
