@@ -36,7 +36,7 @@ class MatchParams:
 
     threshold: float  # share of phrase tokens found, 0..1
     token_floor: float = 0.7  # a phrase token counts as found from this similarity up...
-    short_word_floor: float = 0.85  # ...or this, for words of 4 letters or fewer ("как" is not "какой")
+    short_word_floor: float = 0.85  # ...or this, for words of 4 letters or fewer ("как" is not "какой") and one-word phrases
     order_penalty: float = 0.9  # factor when the words come in another order
     function_word_weight: float = 0.5  # "на", "какой", "вы" weigh less than "бюджет" in a phrase's score
     extra_words: int = 2  # room for filler words inside a phrase (half its length if more); 0: the words as written
@@ -190,7 +190,8 @@ class PhraseBatch:
         for (forms, width), group in by_width.items():
             sizes = np.array([len(v.tokens) for _, v, _ in group])
             offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 else max(p.token_floor, p.short_word_floor))
+            # Short words, and the only word of a one-word phrase, must match nearly exactly.
+            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 and len(v.tokens) > 1 else max(p.token_floor, p.short_word_floor))
                      for _, v, p in group for options in v.tokens]
             unique = {word: i for i, word in enumerate(dict.fromkeys(words))}
             weights = column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function])

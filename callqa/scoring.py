@@ -31,7 +31,7 @@ class AnalysisOptions:
     handling_threshold: float = 0.7
     stop_word_threshold: float = 0.92  # stop-words: word forms, in order, no gaps; a false alarm costs points
     token_floor: float = 0.7  # a word counts as found from this similarity (0..1, rapidfuzz ratio) up...
-    short_word_floor: float = 0.85  # ...or from this one for words of up to 4 letters, which differ by little
+    short_word_floor: float = 0.85  # ...or from this one for words of up to 4 letters, which differ by little, and one-word phrases
     extra_words: int = 2  # words that may sit inside a phrase (fillers, a name); half the phrase's length if more
     order_penalty: float = 0.9  # factor for a phrase said in another word order
     function_word_weight: float = 0.5  # weight of "на", "какой", "вы"... against 1 for content words

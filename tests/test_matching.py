@@ -114,3 +114,8 @@ def test_short_words_must_match_nearly_exactly():
 
 def test_a_bare_no_before_a_phrase_does_not_negate_it():
     assert _find("это дорого", "Ой, нет. Это дорого.")  # "нет" answers, it does not negate
+
+
+def test_a_one_word_phrase_must_match_nearly_exactly():
+    assert _find("дороговато", "А у вас подороже выходит.") == []
+    assert _find("дороговато", "Ну, дороговато как-то.")
