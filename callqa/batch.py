@@ -50,7 +50,7 @@ class BatchPlan:
 
 
 def read_metadata(path: Path) -> dict:
-    """The sidecar `<name>.json` next to a recording, or {} when there is none."""
+    """The sidecar `<name>.json` next to a recording, checked, or {} when there is none."""
     sidecar = path.with_suffix(".json")
     if not sidecar.exists():
         return {}
@@ -60,6 +60,8 @@ def read_metadata(path: Path) -> dict:
         raise MetadataError(f"{sidecar.name}: not valid JSON ({exc})", hint="fix or delete the sidecar file") from None
     if not isinstance(data, dict):
         raise MetadataError(f"{sidecar.name}: must be a JSON object", hint='e.g. {"manager_id": "m-1", "script": "stroydom-inbound"}')
+    if "channels" in data and data["channels"] not in _CHANNEL_LAYOUTS:
+        raise MetadataError(f"{sidecar.name}: channels must be one of {', '.join(_CHANNEL_LAYOUTS)}, not {data['channels']!r}")
     return data
 
 
@@ -76,8 +78,6 @@ def _job(path: Path, digest: str, settings: Settings, script_override: str | Non
     meta = read_metadata(path)
     sidecar = path.with_suffix(".json").name
     channels = meta.get("channels", settings.channels)
-    if channels not in _CHANNEL_LAYOUTS:
-        raise MetadataError(f"{sidecar}: channels must be one of {', '.join(_CHANNEL_LAYOUTS)}, not {channels!r}")
     script_ref = script_override or meta.get("script") or settings.default_script
     if not script_ref:
         raise MetadataError(f"{path.name}: no script for this recording", hint='add "script": "<id>" to its sidecar JSON, pass --script, or set default_script')

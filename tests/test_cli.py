@@ -52,6 +52,14 @@ def test_bad_input_is_a_message_not_a_traceback(tmp_path):
     assert "x.mp3: not a readable audio file" in result.output and "Traceback" not in result.output
 
 
+def test_a_bad_sidecar_is_a_message_before_any_decoding(tmp_path):
+    (tmp_path / "call.mp3").write_text("not audio")
+    (tmp_path / "call.json").write_text('{"channels": "stereo"}')
+    result = _invoke("analyze", tmp_path / "call.mp3", "--script", SCRIPTS / "stroydom-inbound.yaml")
+    assert result.exit_code == 1
+    assert "call.json: channels must be one of manager-left, client-left, mono, not 'stereo'" in result.output
+
+
 def test_script_check_lists_problems_and_fails(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: bad\nversion: 1\nlanguage: ru\nname: B\nsteps:\n  - {id: a, name: A, phrases: []}\n", encoding="utf-8")
