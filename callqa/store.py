@@ -178,7 +178,7 @@ class Store:
                     con.executemany(
                         "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [[record.content_hash, i, s.speaker, s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob,
-                          json.dumps([w.__dict__ for w in s.words]) if s.words else None] for i, s in enumerate(t.segments)],
+                          json.dumps([asdict(w) for w in s.words]) if s.words else None] for i, s in enumerate(t.segments)],
                     )
             for table in _PER_SCRIPT_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE content_hash = ? AND script_id = ? AND script_version = ?", key)
