@@ -67,6 +67,7 @@ def main() -> None:
     totals = {k: [0, 0, 0] for k in ("steps", "stop_words", "objections")}
     handled_right = handled_total = 0
     audio_seconds = wall = 0.0
+    calls = 0
     errors = []
     for path in sorted((root / "dialogues").glob("*.yaml")):
         dialogue = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -82,6 +83,7 @@ def main() -> None:
             data = json.loads(reference.read_text(encoding="utf-8")) if reference.exists() else _timed_from_turns(dialogue, script.language)
             result = analyze_transcript(transcript_from_dict(data), script, call_id, manager=dialogue["manager"]["name"])
         wall += time.perf_counter() - started
+        calls += 1
         audio_seconds += result.duration
         expected = dialogue["expected"]
         pairs = {
@@ -110,10 +112,10 @@ def main() -> None:
         "handled_accuracy": round(handled_right / handled_total, 3) if handled_total else None,
     }
     print(json.dumps({
-        "set": args.set, "mode": mode, "calls": len({e for e in Path(root / "dialogues").glob("*.yaml")}) if not args.audio else None,
+        "set": args.set, "mode": mode, "calls": calls,
         "audio_seconds": round(audio_seconds, 1), "wall_seconds": round(wall, 2),
-        "ms_per_call" if not args.audio else "audio_seconds_per_wall_second":
-            round(1000 * wall / max(len(list((root / "dialogues").glob("*.yaml"))), 1), 2) if not args.audio else round(audio_seconds / wall, 2),
+        "ms_per_call": round(1000 * wall / max(calls, 1), 2),
+        "audio_seconds_per_wall_second": round(audio_seconds / wall, 2) if wall else None,
         "summary": summary,
         "targets": TARGETS[mode],
         "met": all(summary[k] is not None and summary[k] >= v for k, v in TARGETS[mode].items()),
