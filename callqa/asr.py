@@ -173,13 +173,16 @@ class Transcriber:
         # pipeline keeps per-call state, so calls through it are serialised.
         self._lock = threading.Lock()
 
-    def transcribe(self, samples: np.ndarray, language: str | None) -> list[AsrSegment]:
-        """Transcribe 16 kHz mono float32 samples; silence gives an empty list."""
+    def transcribe(self, samples: np.ndarray, language: str | None, hotwords: str | None = None) -> list[AsrSegment]:
+        """Transcribe 16 kHz mono float32 samples; silence gives an empty list.
+
+        `hotwords`: terms (brand, products) that the decoder should prefer.
+        """
         with self._lock:
             segments, _info = self._pipeline.transcribe(
                 samples, language=language, beam_size=self.options.beam_size,
                 batch_size=self.options.batch_size, word_timestamps=self.options.word_timestamps,
-                vad_filter=self.options.vad_filter, condition_on_previous_text=False,
+                vad_filter=self.options.vad_filter, condition_on_previous_text=False, hotwords=hotwords or None,
             )
             return [
                 AsrSegment(

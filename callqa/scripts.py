@@ -73,6 +73,9 @@ class Script(_Model):
     # {name} in a phrase: listed values are alternatives ({company}: "СтройДом",
     # "строй дом"); an empty list means any one or two words (a person's name).
     placeholders: dict[Ident, list[Phrase]] = {}
+    # Brand, product and trade terms handed to the recogniser as hotwords, so
+    # that it spells them as the script does.
+    vocabulary: list[Annotated[str, Field(min_length=1)]] = []
     steps: Annotated[list[Step], Field(min_length=1)]
     stop_words: list[StopWord] = []
     objections: list[Objection] = []
