@@ -13,11 +13,13 @@ import importlib.util
 import json
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from callqa.audio import SAMPLE_RATE
+from callqa.cleanup import clean_segments
 from callqa.config import Settings
 from callqa.errors import ModelError
 from callqa.hashing import file_sha256
@@ -48,6 +50,7 @@ class AsrSegment:
     avg_logprob: float
     no_speech_prob: float
     words: tuple[Word, ...] = ()
+    looped: bool = False  # a decoder loop was cut out of it: the words under the loop are lost
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,27 @@ def _resolve_device(settings: Settings) -> tuple[str, str]:
     return device, compute_type
 
 
+_CHUNK_S = 30  # Whisper's window
+
+
+@dataclass
+class _Request:
+    signals: list[np.ndarray]
+    language: str | None
+    hotwords: str | None
+    result: list[list[AsrSegment]] | None = None
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
 class Transcriber:
-    """One loaded model, shared by every call in the process."""
+    """One loaded model, shared by every call in the process.
+
+    Signals are decoded together: both channels of a call, and, when several
+    threads transcribe at once (the flow's workers on a GPU), their calls too.
+    Whisper decodes 30-second chunks in batches, so joining signals fills the
+    batches and the last, part-empty chunk of each signal is shared.
+    """
 
     def __init__(self, settings: Settings):
         device, compute_type = _resolve_device(settings)
@@ -169,30 +191,95 @@ class Transcriber:
             )
             raise ModelError(f"cannot load Whisper model {model_path} on {device}/{compute_type}: {exc}", hint=hint) from exc
         self._pipeline = BatchedInferencePipeline(model)
-        # ctranslate2 models are thread-safe for inference, but the batched
-        # pipeline keeps per-call state, so calls through it are serialised.
-        self._lock = threading.Lock()
+        # The batched pipeline keeps per-call state, so one decode runs at a time;
+        # requests that arrive meanwhile wait and are decoded together next.
+        self._decode_lock = threading.Lock()
+        self._pending: list[_Request] = []
+        self._pending_lock = threading.Lock()
 
     def transcribe(self, samples: np.ndarray, language: str | None, hotwords: str | None = None) -> list[AsrSegment]:
         """Transcribe 16 kHz mono float32 samples; silence gives an empty list.
 
         `hotwords`: terms (brand, products) that the decoder should prefer.
         """
-        with self._lock:
-            segments, _info = self._pipeline.transcribe(
-                samples, language=language, beam_size=self.options.beam_size,
-                batch_size=self.options.batch_size, word_timestamps=self.options.word_timestamps,
-                vad_filter=self.options.vad_filter, condition_on_previous_text=False, hotwords=hotwords or None,
-            )
-            return [
-                AsrSegment(
-                    start=round(float(s.start), 2), end=round(float(s.end), 2), text=s.text.strip(),
-                    avg_logprob=float(s.avg_logprob), no_speech_prob=float(s.no_speech_prob),
-                    words=tuple(Word(round(float(w.start), 2), round(float(w.end), 2), w.word.strip(), float(w.probability)) for w in s.words or ()),
-                )
-                for s in segments
-                if s.text.strip()
-            ]
+        return self.transcribe_many([samples], language, hotwords)[0]
+
+    def transcribe_many(self, signals: list[np.ndarray], language: str | None, hotwords: str | None = None) -> list[list[AsrSegment]]:
+        """Transcribe several signals in shared batches; one segment list per signal."""
+        request = _Request(list(signals), language, hotwords or None)
+        with self._pending_lock:
+            self._pending.append(request)
+        with self._decode_lock:
+            if not request.done.is_set():
+                with self._pending_lock:
+                    group = [r for r in self._pending if (r.language, r.hotwords) == (language, request.hotwords)]
+                    self._pending = [r for r in self._pending if r not in group]
+                self._decode_group(group)
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def _decode_group(self, group: list[_Request]) -> None:
+        signals = [s for r in group for s in r.signals]
+        try:
+            per_signal = self._decode(signals, group[0].language, group[0].hotwords)
+        except BaseException as exc:  # every waiting call hears of it, not just the one decoding
+            for r in group:
+                r.error = exc
+                r.done.set()
+            raise
+        for r in group:
+            r.result, per_signal = per_signal[:len(r.signals)], per_signal[len(r.signals):]
+            r.done.set()
+
+    def _decode(self, signals: list[np.ndarray], language: str | None, hotwords: str | None) -> list[list[AsrSegment]]:
+        # VAD and 30-second chunking per signal, exactly as faster-whisper's batched
+        # pipeline does for one signal; then all chunks go to the decoder as clips of
+        # one compacted signal, so no chunk mixes two signals (a chunk that changes
+        # voice half-way loses words) and the batches are shared.
+        from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
+
+        vad = VadOptions(max_speech_duration_s=_CHUNK_S, min_silence_duration_ms=160)
+        pieces, clips, bases, maps = [], [], [], []
+        base = 0.0
+        for signal in signals:
+            speech = get_speech_timestamps(signal, vad) if len(signal) else []
+            bases.append(base)
+            maps.append(SpeechTimestampsMap(speech, SAMPLE_RATE) if speech else None)
+            if not speech:
+                continue
+            chunks, metadata = collect_chunks(signal, speech, max_duration=_CHUNK_S)
+            for chunk, meta in zip(chunks, metadata):
+                clips.append({"start": base + meta["offset"], "end": base + meta["offset"] + meta["duration"]})
+            pieces.extend(chunks)
+            base += sum(len(c) for c in chunks) / SAMPLE_RATE
+        per_signal: list[list[AsrSegment]] = [[] for _ in signals]
+        if not clips:
+            return per_signal
+        segments, _info = self._pipeline.transcribe(
+            np.concatenate(pieces), language=language, beam_size=self.options.beam_size,
+            batch_size=self.options.batch_size, word_timestamps=self.options.word_timestamps,
+            vad_filter=False, clip_timestamps=clips, condition_on_previous_text=False, hotwords=hotwords,
+        )
+        for seg in segments:
+            index = int(np.searchsorted(bases, (seg.start + seg.end) / 2, side="right")) - 1
+            while maps[index] is None:  # signals without speech take no room in the compacted signal
+                index -= 1
+            per_signal[index].append(_restore_times(seg, bases[index], maps[index]))
+        return [clean_segments(segs) for segs in per_signal]
+
+
+def _restore_times(seg, base: float, speech_map) -> AsrSegment:
+    """A decoded segment with its times moved from the compacted signal back to its own signal's time."""
+    def original(t: float, chunk: int | None = None, is_end: bool = False) -> float:
+        return round(float(speech_map.get_original_time(t - base, chunk, is_end)), 2)
+
+    words = []
+    for w in seg.words or ():
+        chunk = speech_map.get_chunk_index((w.start + w.end) / 2 - base)  # both ends in one speech region
+        words.append(Word(original(w.start, chunk), original(w.end, chunk), w.word.strip(), float(w.probability)))
+    start, end = (words[0].start, words[-1].end) if words else (original(seg.start), original(seg.end, is_end=True))
+    return AsrSegment(start, end, seg.text.strip(), float(seg.avg_logprob), float(seg.no_speech_prob), tuple(words))
 
 
 _transcribers: dict[tuple, Transcriber] = {}

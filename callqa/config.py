@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(0, ge=0, description="threads per model (0: one per core)")
     batch_size: int = Field(8, ge=1, description="chunks decoded together by the batched pipeline")
     beam_size: int = Field(5, ge=1, description="beam width of the decoder")
+    hotwords: bool = Field(True, description="hand the script's vocabulary (brand, products) to the decoder as hotwords")
 
     # Audio and calls
     channels: ChannelLayout = Field("manager-left", description="channel layout when a recording's metadata gives none")

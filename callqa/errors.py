@@ -33,6 +33,14 @@ class AudioError(CallQAError):
     """A recording cannot be decoded or holds no usable audio."""
 
 
+class NotAConversationError(AudioError):
+    """The recording holds no conversation to score: silence, an answering machine, an IVR menu."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message, hint="nothing to score: such calls are listed by `callqa failures`, not counted against anyone")
+        self.kind = kind
+
+
 class TranscriptError(CallQAError):
     """A transcript JSON file does not have the expected shape."""
 

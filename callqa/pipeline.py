@@ -5,21 +5,26 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from callqa import __version__ as PIPELINE_VERSION
 from callqa.asr import get_transcriber
 from callqa.audio import decode_audio
 from callqa.config import ChannelLayout, Settings
-from callqa.errors import AudioError
+from callqa.errors import NotAConversationError
 from callqa.scoring import AnalysisOptions, CallAnalysis, analyze_transcript
+from callqa.screening import screen_call
 from callqa.scripts import Script
 from callqa.transcript import Transcript, build_transcript
 
 __all__ = ["analyze_audio", "transcribe_call"]
 
-from callqa import __version__ as PIPELINE_VERSION
 
+def transcribe_call(
+    path: Path | str, channels: ChannelLayout, language: str | None, settings: Settings, vocabulary: list[str] | tuple[str, ...] = (),
+) -> Transcript:
+    """Decode once, transcribe each speaker's channel, merge into one transcript.
 
-def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | None, settings: Settings) -> Transcript:
-    """Decode once, transcribe each speaker's channel, merge into one transcript."""
+    `vocabulary`: script terms handed to the decoder as hotwords (see the `hotwords` setting).
+    """
     audio = decode_audio(path)
     warnings = list(audio.warnings)
     layout = channels
@@ -27,29 +32,30 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
         warnings.append(f"layout {channels} asked for, but the recording is mono: speakers are not attributed")
         layout = "mono"
     if layout == "mono":
-        speakers = ["unknown"]
-        channels = [audio.mono()]
+        speakers, signals = ["unknown"], [audio.mono()]
     else:
         speakers = ["manager", "client"] if layout == "manager-left" else ["client", "manager"]
-        channels = audio.channels
+        signals = audio.channels
+    audible = [i for i in range(len(signals)) if i not in audio.silent_channels]
     transcriber = get_transcriber(settings)
-    channel_segments = {
-        speaker: [] if index in audio.silent_channels else transcriber.transcribe(samples, language)
-        for index, (speaker, samples) in enumerate(zip(speakers, channels))
-    }
-    return build_transcript(
-        channel_segments, audio.duration, language=language, channel_layout=layout,
-        asr=asdict(transcriber.options) | {"pipeline_version": PIPELINE_VERSION}, warnings=warnings,
-    )
+    hotwords = " ".join(vocabulary) if settings.hotwords and vocabulary else None
+    decoded = transcriber.transcribe_many([signals[i] for i in audible], language, hotwords)
+    channel_segments = {speaker: [] for speaker in speakers}
+    for i, segments in zip(audible, decoded):
+        channel_segments[speakers[i]] = segments
+    asr = asdict(transcriber.options) | {"hotwords": hotwords, "pipeline_version": PIPELINE_VERSION}
+    return build_transcript(channel_segments, audio.duration, language=language, channel_layout=layout, asr=asr, warnings=warnings)
 
 
 def analyze_audio(
     path: Path | str, script: Script, settings: Settings, channels: ChannelLayout | None = None,
     call_id: str | None = None, options: AnalysisOptions | None = None, manager: str | None = None,
 ) -> CallAnalysis:
-    """Transcribe a recording and check it against a script."""
+    """Transcribe a recording and check it against a script; raises NotAConversationError for
+    silence, answering machines and IVR menus, which are not scored."""
     language = settings.language or script.language
-    transcript = transcribe_call(path, channels or settings.channels, language, settings)
-    if not transcript.segments:
-        raise AudioError(f"{Path(path).name}: no speech in {transcript.duration:.0f} s of audio", hint="silence, hold music or a dropped call: there is nothing to score")
+    transcript = transcribe_call(path, channels or settings.channels, language, settings, script.vocabulary)
+    kind = screen_call(transcript)
+    if not kind.is_conversation:
+        raise NotAConversationError(f"{Path(path).name}: not scored, {kind.kind.replace('_', ' ')}: {kind.reason}", kind.kind)
     return analyze_transcript(transcript, script, call_id or Path(path).stem, options, manager)

@@ -152,6 +152,8 @@ def _compression_ratio(text: str) -> float:
 
 def segment_is_reliable(seg: Segment, opts: AnalysisOptions) -> bool:
     """Whether the recogniser was sure enough of a segment to judge from it. Human transcripts always are."""
+    if seg.looped:
+        return False
     if seg.avg_logprob is not None and seg.avg_logprob < opts.min_avg_logprob:
         return False
     if seg.no_speech_prob is not None and seg.avg_logprob is not None and seg.no_speech_prob > opts.max_no_speech_prob:

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS calls (
     channel_layout VARCHAR, language VARCHAR, asr JSON, warnings VARCHAR[], created_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS segments (
     content_hash VARCHAR, idx INTEGER, speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR,
-    avg_logprob DOUBLE, no_speech_prob DOUBLE, words JSON, PRIMARY KEY (content_hash, idx));
+    avg_logprob DOUBLE, no_speech_prob DOUBLE, words JSON, looped BOOLEAN DEFAULT false, overlap BOOLEAN DEFAULT false,
+    PRIMARY KEY (content_hash, idx));
 CREATE TABLE IF NOT EXISTS scores (
     content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, model VARCHAR, pipeline_version VARCHAR,
     script_compliance DOUBLE, objection_handling DOUBLE, overall DOUBLE, flags VARCHAR[],
@@ -114,6 +115,9 @@ class Store:
 
     def _migrate(self) -> None:
         self.con.execute(_SCHEMA)
+        # Columns added to schema 1 after its first release; files made before get them here.
+        for column in ("looped", "overlap"):
+            self.con.execute(f"ALTER TABLE segments ADD COLUMN IF NOT EXISTS {column} BOOLEAN DEFAULT false")
         row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
         if row[0] is None:
             self.con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
@@ -176,9 +180,10 @@ class Store:
                 )
                 if t.segments:
                     con.executemany(
-                        "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [[record.content_hash, i, s.speaker, s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob,
-                          json.dumps([asdict(w) for w in s.words]) if s.words else None] for i, s in enumerate(t.segments)],
+                          json.dumps([asdict(w) for w in s.words]) if s.words else None, s.looped, s.overlap]
+                         for i, s in enumerate(t.segments)],
                     )
             for table in _PER_SCRIPT_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE content_hash = ? AND script_id = ? AND script_version = ?", key)
@@ -216,11 +221,11 @@ class Store:
         ).fetchall()
         segments: dict[str, list[Segment]] = {c[0]: [] for c in calls}
         rows = self.con.execute(
-            f"SELECT content_hash, speaker, start_s, end_s, text, avg_logprob, no_speech_prob, words FROM segments {where} ORDER BY content_hash, idx",
+            f"SELECT content_hash, speaker, start_s, end_s, text, avg_logprob, no_speech_prob, words, looped, overlap FROM segments {where} ORDER BY content_hash, idx",
             [] if script_id is None else [script_id],
         ).fetchall()
-        for h, speaker, start, end, text, logprob, no_speech, words in rows:
-            segments[h].append(Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else []))
+        for h, speaker, start, end, text, logprob, no_speech, words, looped, overlap in rows:
+            segments[h].append(Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else [], looped, overlap))
         return [
             (h, call_id, manager, Transcript(segments[h], duration, language, layout, json.loads(asr) if asr else None, list(warnings or [])))
             for h, call_id, manager, duration, language, layout, asr, warnings in calls

@@ -29,11 +29,14 @@ class Segment:
     avg_logprob: float | None = None  # None for transcripts written by people
     no_speech_prob: float | None = None
     words: list[Word] = field(default_factory=list)
+    looped: bool = False  # the recogniser looped here; what was said under the loop is lost
+    overlap: bool = False  # the other side was talking at the same time
 
     def to_dict(self) -> dict:
         data = {"speaker": self.speaker, "start": self.start, "end": self.end, "text": self.text}
         if self.avg_logprob is not None:
             data |= {"avg_logprob": round(self.avg_logprob, 3), "no_speech_prob": round(self.no_speech_prob or 0.0, 3)}
+        data |= {flag: True for flag in ("looped", "overlap") if getattr(self, flag)}
         if self.words:
             data["words"] = [asdict(w) for w in self.words]
         return data
@@ -63,7 +66,7 @@ _SENTENCE_END = (".", "?", "!", "…")
 def _utterances(speaker: Speaker, seg: AsrSegment) -> list[Segment]:
     """Split a decoder segment (up to 30 s, often several turns) at pauses and sentence ends."""
     if not seg.words:
-        return [Segment(speaker, seg.start, seg.end, seg.text, seg.avg_logprob, seg.no_speech_prob)]
+        return [Segment(speaker, seg.start, seg.end, seg.text, seg.avg_logprob, seg.no_speech_prob, looped=seg.looped)]
     pieces: list[list[Word]] = [[]]
     for word in seg.words:
         previous = pieces[-1][-1] if pieces[-1] else None
@@ -71,7 +74,7 @@ def _utterances(speaker: Speaker, seg: AsrSegment) -> list[Segment]:
             pieces.append([])
         pieces[-1].append(word)
     return [
-        Segment(speaker, words[0].start, words[-1].end, " ".join(w.text for w in words), seg.avg_logprob, seg.no_speech_prob, words)
+        Segment(speaker, words[0].start, words[-1].end, " ".join(w.text for w in words), seg.avg_logprob, seg.no_speech_prob, words, seg.looped)
         for words in pieces
     ]
 
@@ -85,7 +88,21 @@ def build_transcript(channel_segments: dict[Speaker, list[AsrSegment]], duration
         for utterance in _utterances(speaker, seg)
     ]
     segments.sort(key=lambda s: (s.start, s.end))
+    _mark_overlaps(segments)
     return Transcript(segments, duration, **meta)
+
+
+OVERLAP_MIN_S = 0.3  # shorter overlaps are turn-taking, or word timing slack
+
+
+def _mark_overlaps(segments: list[Segment]) -> None:
+    """Mark utterances during which the other side was talking too (time-ordered input)."""
+    for i, seg in enumerate(segments):
+        for other in segments[i + 1:]:
+            if other.start >= seg.end - OVERLAP_MIN_S:
+                break
+            if other.speaker != seg.speaker and min(seg.end, other.end) - other.start >= OVERLAP_MIN_S:
+                seg.overlap = other.overlap = True
 
 
 def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | None:
@@ -106,7 +123,8 @@ def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | No
         problems.append(f"{where}.text: must be a string")
         return None
     words = [Word(**w) for w in raw.get("words", [])]
-    return Segment(speaker, float(start), float(end), raw["text"], raw.get("avg_logprob"), raw.get("no_speech_prob"), words)
+    return Segment(speaker, float(start), float(end), raw["text"], raw.get("avg_logprob"), raw.get("no_speech_prob"), words,
+                   bool(raw.get("looped")), bool(raw.get("overlap")))
 
 
 def transcript_from_dict(data: object, source: str = "transcript") -> Transcript:
