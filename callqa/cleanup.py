@@ -22,6 +22,8 @@ MAX_NGRAM = 8
 # repeat a word two or three times ("да-да-да"), the decoder ten or more.
 MIN_REPEATS = {1: 4}  # single words
 MIN_REPEATS_PHRASE = 3
+# Copies separated by a real pause are separate turns ("Да." ... "Да."), not a loop.
+MAX_LOOP_GAP_S = 1.0
 
 # Whisper's own rule for a window with no speech in it.
 NO_SPEECH_PROB = 0.6
@@ -43,10 +45,17 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower().replace("ё", "е")))
 
 
-def collapse_repeats(tokens: list[str]) -> list[int]:
-    """Indexes of the tokens to keep once runs of a repeated n-gram are cut to one copy."""
+def collapse_repeats(tokens: list[str], pauses: list[float] | None = None) -> list[int]:
+    """Indexes of the tokens to keep once runs of a repeated n-gram are cut to one copy.
+
+    `pauses[i]`: seconds of silence before token i, where word times are known.
+    """
     keys = [_key(t) for t in tokens]
     keep = [True] * len(tokens)
+
+    def continues(start: int, gram: list[str]) -> bool:
+        return keys[start:start + len(gram)] == gram and (pauses is None or pauses[start] < MAX_LOOP_GAP_S)
+
     i = 0
     while i < len(tokens):
         for n in range(1, MAX_NGRAM + 1):
@@ -54,7 +63,7 @@ def collapse_repeats(tokens: list[str]) -> list[int]:
             if len(gram) < n or not all(gram):
                 break
             repeats = 1
-            while keys[i + repeats * n:i + (repeats + 1) * n] == gram:
+            while continues(i + repeats * n, gram):
                 repeats += 1
             if repeats >= MIN_REPEATS.get(n, MIN_REPEATS_PHRASE):
                 for j in range(i + n, i + repeats * n):
@@ -67,7 +76,8 @@ def collapse_repeats(tokens: list[str]) -> list[int]:
 
 def _without_loops(seg: AsrSegment) -> AsrSegment:
     if seg.words:
-        kept = collapse_repeats([w.text for w in seg.words])
+        pauses = [0.0] + [b.start - a.end for a, b in zip(seg.words, seg.words[1:])]
+        kept = collapse_repeats([w.text for w in seg.words], pauses)
         if len(kept) == len(seg.words):
             return seg
         words = tuple(seg.words[j] for j in kept)

@@ -17,3 +17,29 @@ def copy_call(call_id: str, folder: Path, name: str | None = None) -> Path:
     shutil.copyfile(audio, target)
     shutil.copyfile(audio.with_suffix(".json"), target.with_suffix(".json"))
     return target
+
+ASTERISK = ROOT / "tests" / "data" / "asterisk"
+
+
+def prompt_recording(target: Path, parts: list[str | float], noise_dbfs: float = -60.0) -> Path:
+    """A mono 8 kHz WAV of real Asterisk prompts (names) and pauses (seconds) over faint line noise."""
+    import wave
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    pieces = []
+    for part in parts:
+        if isinstance(part, str):
+            with wave.open(str(ASTERISK / f"{part}.wav")) as wav:
+                pieces.append(np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float32))
+        else:
+            pieces.append(np.zeros(int(part * 8000), dtype=np.float32))
+    signal = np.concatenate(pieces)
+    signal += rng.normal(0, 32768 * 10 ** (noise_dbfs / 20), len(signal))
+    with wave.open(str(target), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(np.clip(signal, -32768, 32767).astype(np.int16).tobytes())
+    return target

@@ -76,3 +76,21 @@ def test_second_writer_gets_a_clear_busy_error(tmp_path):
             Store(path)
     finally:
         holder.kill()
+
+
+def test_segment_flags_survive_the_round_trip(tmp_path, analysis):
+    analysis.transcript.segments[1].overlap = analysis.transcript.segments[2].looped = True
+    with Store(tmp_path / "db.duckdb") as store:
+        store.save_call(_record(), analysis, "run1")
+        [(_, _, _, transcript)] = store.transcripts()
+    assert [(s.overlap, s.looped) for s in transcript.segments] == [(False, False), (True, False), (False, True)]
+
+
+def test_a_file_made_before_the_segment_flags_gets_them(tmp_path, analysis):
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        store.con.execute("ALTER TABLE segments DROP COLUMN looped")
+        store.con.execute("ALTER TABLE segments DROP COLUMN overlap")
+    with Store(path) as store:
+        store.save_call(_record(), analysis, "run1")
+        assert store.con.execute("SELECT count(*) FROM segments WHERE NOT looped AND NOT overlap").fetchone()[0] == 3

@@ -4,7 +4,7 @@ import pytest
 
 from callqa.asr import AsrSegment, Word
 from callqa.errors import TranscriptError
-from callqa.transcript import build_transcript, load_transcript
+from callqa.transcript import build_transcript, load_transcript, transcript_from_dict
 
 
 def test_segments_are_merged_in_time_order_and_split_into_utterances():
@@ -14,6 +14,23 @@ def test_segments_are_merged_in_time_order_and_split_into_utterances():
     t = build_transcript({"manager": manager, "client": client}, 4.0)
     assert [(s.speaker, s.start, s.text) for s in t.segments] == [
         ("manager", 0.0, "Добрый день."), ("client", 1.0, "Здравствуйте"), ("manager", 3.0, "Слушаю вас")]
+
+
+def test_speech_over_the_other_side_is_kept_and_marked():
+    manager = [AsrSegment(0.0, 4.0, "Смотрите, мы делаем ремонт под ключ", -0.2, 0.01)]
+    client = [AsrSegment(2.5, 3.5, "А сколько стоит?", -0.3, 0.02), AsrSegment(5.0, 6.0, "Понятно", -0.3, 0.02)]
+    looped = [AsrSegment(7.0, 8.0, "что", -0.2, 0.01, looped=True)]
+    t = build_transcript({"manager": manager + looped, "client": client}, 9.0)
+    assert [(s.text, s.overlap) for s in t.segments] == [
+        ("Смотрите, мы делаем ремонт под ключ", True), ("А сколько стоит?", True), ("Понятно", False), ("что", False)]
+    assert t.segments[-1].looped
+    again = json.loads(json.dumps(t.to_dict()))
+    assert [(s.overlap, s.looped) for s in transcript_from_dict(again).segments] == [(s.overlap, s.looped) for s in t.segments]
+
+
+def test_a_turn_that_only_touches_the_other_is_no_overlap():
+    t = build_transcript({"manager": [AsrSegment(0.0, 2.0, "Добрый день", -0.2, 0.01)], "client": [AsrSegment(1.8, 3.0, "Здравствуйте", -0.2, 0.01)]}, 3.0)
+    assert not any(s.overlap for s in t.segments)
 
 
 def test_loads_the_contract_shape(tmp_path):
