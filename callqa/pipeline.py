@@ -18,12 +18,10 @@ from callqa.transcript import Transcript, build_transcript
 __all__ = ["analyze_audio", "transcribe_call"]
 
 
-def transcribe_call(
-    path: Path | str, channels: ChannelLayout, language: str | None, settings: Settings, vocabulary: list[str] | tuple[str, ...] = (),
-) -> Transcript:
+def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | None, settings: Settings, script: Script | None = None) -> Transcript:
     """Decode once, transcribe each speaker's channel, merge into one transcript.
 
-    `vocabulary`: script terms handed to the decoder as hotwords (see the `hotwords` setting).
+    `script`: its vocabulary goes to the decoder as hotwords (see the `hotwords` setting).
     """
     audio = decode_audio(path)
     warnings = list(audio.warnings)
@@ -38,7 +36,7 @@ def transcribe_call(
         signals = audio.channels
     audible = [i for i in range(len(signals)) if i not in audio.silent_channels]
     transcriber = get_transcriber(settings)
-    hotwords = " ".join(vocabulary) if settings.hotwords and vocabulary else None
+    hotwords = " ".join(script.vocabulary) if settings.hotwords and script and script.vocabulary else None
     decoded = transcriber.transcribe_many([signals[i] for i in audible], language, hotwords)
     channel_segments = {speaker: [] for speaker in speakers}
     for i, segments in zip(audible, decoded):
@@ -54,7 +52,7 @@ def analyze_audio(
     """Transcribe a recording and check it against a script; raises NotAConversationError for
     silence, answering machines and IVR menus, which are not scored."""
     language = settings.language or script.language
-    transcript = transcribe_call(path, channels or settings.channels, language, settings, script.vocabulary)
+    transcript = transcribe_call(path, channels or settings.channels, language, settings, script)
     kind = screen_call(transcript)
     if not kind.is_conversation:
         raise NotAConversationError(f"{Path(path).name}: not scored, {kind.kind.replace('_', ' ')}: {kind.reason}", kind.kind)
