@@ -2,16 +2,21 @@
 
 __version__ = "0.1.0"
 
-from callqa.config import Settings, load_settings
-from callqa.errors import CallQAError
-from callqa.pipeline import analyze_audio, transcribe_call
-from callqa.scoring import AnalysisOptions, CallAnalysis, analyze_transcript
-from callqa.scripts import Script, load_script
-from callqa.store import Store
-from callqa.transcript import Transcript, load_transcript
+# Public names load on first use, so that `import callqa.asr` (a GPU worker, a
+# benchmark) does not pull in spaCy, DuckDB and the rest.
+_EXPORTS = {
+    "Settings": "callqa.config", "load_settings": "callqa.config", "CallQAError": "callqa.errors",
+    "analyze_audio": "callqa.pipeline", "transcribe_call": "callqa.pipeline",
+    "AnalysisOptions": "callqa.scoring", "CallAnalysis": "callqa.scoring", "analyze_transcript": "callqa.scoring",
+    "Script": "callqa.scripts", "load_script": "callqa.scripts", "Store": "callqa.store",
+    "Transcript": "callqa.transcript", "load_transcript": "callqa.transcript",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
-__all__ = [
-    "AnalysisOptions", "CallAnalysis", "CallQAError", "Script", "Settings", "Store", "Transcript",
-    "analyze_audio", "analyze_transcript", "load_script", "load_settings", "load_transcript", "transcribe_call",
-    "__version__",
-]
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'callqa' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
