@@ -153,9 +153,28 @@ def _resolve_device(settings: Settings) -> tuple[str, str]:
 _CHUNK_S = 30  # Whisper's window
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Speech:
+    """One signal cut into speech chunks of at most 30 s, as faster-whisper's batched pipeline cuts it."""
+
+    chunks: list[np.ndarray]
+    durations: list[float]
+    speech_map: object | None  # faster_whisper.vad.SpeechTimestampsMap: compacted time -> signal time
+
+
+def _find_speech(signal: np.ndarray) -> _Speech:
+    from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
+
+    speech = get_speech_timestamps(signal, VadOptions(max_speech_duration_s=_CHUNK_S, min_silence_duration_ms=160)) if len(signal) else []
+    if not speech:
+        return _Speech([], [], None)
+    chunks, metadata = collect_chunks(signal, speech, max_duration=_CHUNK_S)
+    return _Speech(chunks, [m["duration"] for m in metadata], SpeechTimestampsMap(speech, SAMPLE_RATE))
+
+
+@dataclass(eq=False)  # compared by identity: each is one waiting call
 class _Request:
-    signals: list[np.ndarray]
+    signals: list[_Speech]
     language: str | None
     hotwords: str | None
     result: list[list[AsrSegment]] | None = None
@@ -206,7 +225,8 @@ class Transcriber:
 
     def transcribe_many(self, signals: list[np.ndarray], language: str | None, hotwords: str | None = None) -> list[list[AsrSegment]]:
         """Transcribe several signals in shared batches; one segment list per signal."""
-        request = _Request(list(signals), language, hotwords or None)
+        # VAD runs here, in the caller's thread, so that concurrent calls find speech in parallel.
+        request = _Request([_find_speech(s) for s in signals], language, hotwords or None)
         with self._pending_lock:
             self._pending.append(request)
         with self._decode_lock:
@@ -232,30 +252,23 @@ class Transcriber:
             r.result, per_signal = per_signal[:len(r.signals)], per_signal[len(r.signals):]
             r.done.set()
 
-    def _decode(self, signals: list[np.ndarray], language: str | None, hotwords: str | None) -> list[list[AsrSegment]]:
-        # VAD and 30-second chunking per signal, exactly as faster-whisper's batched
-        # pipeline does for one signal; then all chunks go to the decoder as clips of
-        # one compacted signal, so no chunk mixes two signals (a chunk that changes
-        # voice half-way loses words) and the batches are shared.
-        from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
-
-        vad = VadOptions(max_speech_duration_s=_CHUNK_S, min_silence_duration_ms=160)
-        pieces, clips, bases, maps = [], [], [], []
+    def _decode(self, signals: list[_Speech], language: str | None, hotwords: str | None) -> list[list[AsrSegment]]:
+        # All signals' chunks go to the decoder as clips of one compacted signal: the
+        # batches are shared, yet no chunk mixes two signals (a chunk whose voice
+        # changes half-way loses words).
+        pieces, clips, bases = [], [], []
         base = 0.0
-        for signal in signals:
-            speech = get_speech_timestamps(signal, vad) if len(signal) else []
+        for speech in signals:
             bases.append(base)
-            maps.append(SpeechTimestampsMap(speech, SAMPLE_RATE) if speech else None)
-            if not speech:
-                continue
-            chunks, metadata = collect_chunks(signal, speech, max_duration=_CHUNK_S)
-            for chunk, meta in zip(chunks, metadata):
-                clips.append({"start": base + meta["offset"], "end": base + meta["offset"] + meta["duration"]})
-            pieces.extend(chunks)
-            base += sum(len(c) for c in chunks) / SAMPLE_RATE
+            for chunk, duration in zip(speech.chunks, speech.durations):
+                clips.append({"start": base, "end": base + duration})
+                pieces.append(chunk)
+                base += len(chunk) / SAMPLE_RATE
         per_signal: list[list[AsrSegment]] = [[] for _ in signals]
         if not clips:
             return per_signal
+        # The tail keeps the clips' float sum below the audio's length (faster-whisper asserts on it).
+        pieces.append(np.zeros(SAMPLE_RATE // 10, dtype=np.float32))
         segments, _info = self._pipeline.transcribe(
             np.concatenate(pieces), language=language, beam_size=self.options.beam_size,
             batch_size=self.options.batch_size, word_timestamps=self.options.word_timestamps,
@@ -263,9 +276,9 @@ class Transcriber:
         )
         for seg in segments:
             index = int(np.searchsorted(bases, (seg.start + seg.end) / 2, side="right")) - 1
-            while maps[index] is None:  # signals without speech take no room in the compacted signal
+            while signals[index].speech_map is None:  # signals without speech take no room in the compacted signal
                 index -= 1
-            per_signal[index].append(_restore_times(seg, bases[index], maps[index]))
+            per_signal[index].append(_restore_times(seg, bases[index], signals[index].speech_map))
         return [clean_segments(segs) for segs in per_signal]
 
 

@@ -61,3 +61,20 @@ def test_stereo_call_is_transcribed_per_speaker(settings):
     manager_text = " ".join(s.text for s in transcript.segments if s.speaker == "manager").lower()
     assert "bright windows" in manager_text or "windows" in manager_text
     assert transcript.asr["model"] == "base" and transcript.channel_layout == "manager-left"
+
+
+def test_calls_transcribed_at_once_share_batches_and_get_their_own_words(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    transcriber = get_transcriber(settings)
+    calls = [decode_audio(EXAMPLES / "calls" / f"{name}.mp3").channels for name in ("ru-01", "ru-03", "en-01")]
+    calls = [[channel[: 16000 * 25] for channel in channels] for channels in calls]
+    calls[1].append(np.zeros(16000 * 3, dtype=np.float32))  # a silent signal takes no room among the others
+    languages = ["ru", "ru", "en"]
+    alone = [transcriber.transcribe_many(signals, language) for signals, language in zip(calls, languages)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(transcriber.transcribe_many, calls, languages))
+    assert [[[s.text for s in signal] for signal in call] for call in together] == [[[s.text for s in signal] for signal in call] for call in alone]
+    assert together[1][2] == [] and all(0 <= s.start < 25 for call in together for signal in call for s in signal)
