@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # Audio and calls
     channels: ChannelLayout = Field("manager-left", description="channel layout when a recording's metadata gives none")
     language: str | None = Field(None, description="force a language (ru, en); default: the script's language")
+    separate_speakers: bool = Field(True, description="separate the two voices of mono calls and tell the manager by what they say")
 
     # Batch
     db_path: Path = Field(Path("callqa.duckdb"), description="DuckDB file with calls and scores")

@@ -10,6 +10,7 @@ from callqa.asr import get_transcriber
 from callqa.audio import decode_audio
 from callqa.config import ChannelLayout, Settings
 from callqa.errors import NotAConversationError
+from callqa.roles import attribute_mono
 from callqa.scoring import AnalysisOptions, CallAnalysis, analyze_transcript
 from callqa.screening import screen_call
 from callqa.scripts import Script
@@ -27,21 +28,26 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
     warnings = list(audio.warnings)
     layout = channels
     if layout != "mono" and len(audio.channels) == 1:
-        warnings.append(f"layout {channels} asked for, but the recording is mono: speakers are not attributed")
+        warnings.append(f"layout {channels} asked for, but the recording is mono: its two voices are separated instead")
         layout = "mono"
-    if layout == "mono":
-        speakers, signals = ["unknown"], [audio.mono()]
-    else:
-        speakers = ["manager", "client"] if layout == "manager-left" else ["client", "manager"]
-        signals = audio.channels
-    audible = [i for i in range(len(signals)) if i not in audio.silent_channels]
     transcriber = get_transcriber(settings)
     hotwords = " ".join(script.vocabulary) if settings.hotwords and script and script.vocabulary else None
-    decoded = transcriber.transcribe_many([signals[i] for i in audible], language, hotwords)
-    channel_segments = {speaker: [] for speaker in speakers}
-    for i, segments in zip(audible, decoded):
-        channel_segments[speakers[i]] = segments
     asr = asdict(transcriber.options) | {"hotwords": hotwords, "pipeline_version": PIPELINE_VERSION}
+    if layout == "mono":
+        samples = audio.mono()
+        segments = [] if audio.silent_channels else transcriber.transcribe(samples, language, hotwords)
+        channel_segments: dict = {"unknown": segments}
+        if settings.separate_speakers and segments:
+            mono = attribute_mono(samples, segments, audio.duration, script)
+            channel_segments, asr["speakers"] = mono.segments, mono.info
+            warnings += mono.warnings
+    else:
+        speakers = ["manager", "client"] if layout == "manager-left" else ["client", "manager"]
+        audible = [i for i in range(len(audio.channels)) if i not in audio.silent_channels]
+        decoded = transcriber.transcribe_many([audio.channels[i] for i in audible], language, hotwords)
+        channel_segments = {speaker: [] for speaker in speakers}
+        for i, segments in zip(audible, decoded):
+            channel_segments[speakers[i]] = segments
     return build_transcript(channel_segments, audio.duration, language=language, channel_layout=layout, asr=asr, warnings=warnings)
 
 
