@@ -62,7 +62,7 @@ class AsrOptions:
     compute_type: str
     beam_size: int
     batch_size: int
-    vad_filter: bool = True
+    vad_threshold: float
     word_timestamps: bool = True
 
 
@@ -162,10 +162,13 @@ class _Speech:
     speech_map: object | None  # faster_whisper.vad.SpeechTimestampsMap: compacted time -> signal time
 
 
-def _find_speech(signal: np.ndarray) -> _Speech:
+def _find_speech(signal: np.ndarray, threshold: float) -> _Speech:
     from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
 
-    speech = get_speech_timestamps(signal, VadOptions(max_speech_duration_s=_CHUNK_S, min_silence_duration_ms=160)) if len(signal) else []
+    # faster-whisper's batched defaults, but a lower threshold: at its 0.5, Silero drops much of the
+    # quieter far end of a phone line (measured: benchmarks/README.md, asr_wer.py).
+    vad = VadOptions(threshold=threshold, max_speech_duration_s=_CHUNK_S, min_silence_duration_ms=160)
+    speech = get_speech_timestamps(signal, vad) if len(signal) else []
     if not speech:
         return _Speech([], [], None)
     chunks, metadata = collect_chunks(signal, speech, max_duration=_CHUNK_S)
@@ -195,7 +198,7 @@ class Transcriber:
         device, compute_type = _resolve_device(settings)
         self.options = AsrOptions(
             model=settings.model, device=device, compute_type=compute_type,
-            beam_size=settings.beam_size, batch_size=settings.batch_size,
+            beam_size=settings.beam_size, batch_size=settings.batch_size, vad_threshold=settings.vad_threshold,
         )
         model_path = resolve_model(settings)
         from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -226,7 +229,7 @@ class Transcriber:
     def transcribe_many(self, signals: list[np.ndarray], language: str | None, hotwords: str | None = None) -> list[list[AsrSegment]]:
         """Transcribe several signals in shared batches; one segment list per signal."""
         # VAD runs here, in the caller's thread, so that concurrent calls find speech in parallel.
-        request = _Request([_find_speech(s) for s in signals], language, hotwords or None)
+        request = _Request([_find_speech(s, self.options.vad_threshold) for s in signals], language, hotwords or None)
         with self._pending_lock:
             self._pending.append(request)
         with self._decode_lock:

@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(0, ge=0, description="threads per model (0: one per core)")
     batch_size: int = Field(8, ge=1, description="chunks decoded together by the batched pipeline")
     beam_size: int = Field(5, ge=1, description="beam width of the decoder")
-    hotwords: bool = Field(True, description="hand the script's vocabulary (brand, products) to the decoder as hotwords")
+    hotwords: bool = Field(False, description="hand the script's vocabulary (brand, products) to the decoder as hotwords (off: measured to drop speech)")
+    vad_threshold: float = Field(0.25, gt=0, lt=1, description="speech probability above which VAD keeps audio for the decoder")
 
     # Audio and calls
     channels: ChannelLayout = Field("manager-left", description="channel layout when a recording's metadata gives none")
