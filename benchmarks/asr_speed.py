@@ -172,7 +172,7 @@ def _options(args) -> dict:
                 "cpu_threads": s.cpu_threads, "hotwords": s.hotwords, "vad_threshold": s.vad_threshold}
     except ImportError:
         defaults = {"device": "auto", "compute_type": "auto", "beam_size": 5, "batch_size": 8, "cpu_threads": 0, "hotwords": False, "vad_threshold": 0.25}
-        opts = {k: v if (v := getattr(args, k)) is not None else defaults[k] for k in defaults}
+        opts = {k: v if (v := getattr(args, k, None)) is not None else defaults[k] for k in defaults}
     if opts["device"] == "auto":
         import ctranslate2
 
