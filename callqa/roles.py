@@ -34,13 +34,17 @@ class RoleDecision:
 
 
 def split_by_voice(segments: list[AsrSegment], track: SpeakerTrack) -> dict[int, list[AsrSegment]]:
-    """Cut decoded segments where the voice changes, word by word; words in no voice's turn join their neighbours."""
+    """Cut decoded segments where the voice changes, word by word; words in no voice's turn join their neighbours.
+
+    `track` must be reliable (it then has turns).
+    """
     by_voice: dict[int, list[AsrSegment]] = {0: [], 1: []}
     for seg in segments:
         voices = [track.voice_at((w.start + w.end) / 2) for w in seg.words] or [track.voice_at((seg.start + seg.end) / 2)]
         known = [v for v in voices if v is not None]
-        if not known:
-            continue  # the speaker stage heard no voice here: nothing to attribute it to
+        if not known:  # no voice heard here (speech the energy gate missed): the nearest turn's voice
+            middle = (seg.start + seg.end) / 2
+            known = [min(track.turns, key=lambda turn: max(turn[0] - middle, middle - turn[1], 0.0))[2]]
         filled, last = [], known[0]
         for v in voices:
             last = v if v is not None else last

@@ -52,3 +52,16 @@ def test_one_voice_stays_unknown_and_says_so(settings, en_script, tmp_path):
     transcript = transcribe_call(tmp_path / "one.wav", "mono", "en", settings, en_script)
     assert {s.speaker for s in transcript.segments} == {"unknown"}
     assert not transcript.asr["speakers"]["reliable"] and "could not be told apart" in transcript.warnings[0]
+
+
+def test_segments_are_cut_where_the_voice_changes_and_nothing_is_dropped():
+    from callqa.asr import AsrSegment, Word
+    from callqa.roles import split_by_voice
+    from callqa.speakers import SpeakerTrack
+
+    track = SpeakerTrack([(0.0, 2.0, 0), (2.2, 4.0, 1)], True, 0.3, "test")
+    words = (Word(0.1, 0.5, "Добрый", 0.9), Word(0.5, 1.0, "день.", 0.9), Word(2.3, 2.8, "Здравствуйте", 0.9), Word(3.0, 3.4, "да", 0.9))
+    stray = AsrSegment(9.0, 9.5, "угу", -0.4, 0.1, (Word(9.0, 9.5, "угу", 0.5),))
+    by_voice = split_by_voice([AsrSegment(0.1, 3.4, "Добрый день. Здравствуйте да", -0.2, 0.01, words), stray], track)
+    assert [(s.text, s.start, s.end) for s in by_voice[0]] == [("Добрый день.", 0.1, 1.0)]
+    assert [s.text for s in by_voice[1]] == ["Здравствуйте да", "угу"]  # far from any turn: the nearest voice
