@@ -194,7 +194,6 @@ def _vocabulary(script_id: str) -> list[str]:
 
 
 def run_bare(args, calls: list[dict]) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
     import threading
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
@@ -220,31 +219,18 @@ def run_bare(args, calls: list[dict]) -> dict:
     warmup = time.perf_counter() - started
     local = threading.local()
 
-    def work(group: list[dict]) -> tuple[float, int]:  # audio seconds, words recognised
+    def work(call: dict) -> tuple[float, int]:  # audio seconds, words recognised
         if not hasattr(local, "pipeline"):
             local.pipeline = BatchedInferencePipeline(model)
-        signals, seconds = [], 0.0
-        for call in group:
-            left, right = decode_audio(str(BATCH / call["file"]), split_stereo=True)
-            signals += [left, right]
-            seconds += len(left) / 16000
-        language, words = group[0]["language"], 0
-        for samples in signals:  # each channel on its own, as faster-whisper's README does it
-            segments, _info = local.pipeline.transcribe(samples, language=language, hotwords=hotwords[group[0]["script"]], vad_filter=True,
+        words = 0
+        channels = decode_audio(str(BATCH / call["file"]), split_stereo=True)
+        for samples in channels:  # each channel on its own, as faster-whisper's README does it
+            segments, _info = local.pipeline.transcribe(samples, language=call["language"], hotwords=hotwords[call["script"]], vad_filter=True,
                                                         vad_parameters={"threshold": opts["vad_threshold"], "min_silence_duration_ms": 160}, **decoding)
             words += sum(len(s.words or ()) for s in segments if s.text.strip())
-        return seconds, words
+        return len(channels[0]) / 16000, words
 
-    groups: list[list[dict]] = []
-    for key in sorted({(c["language"], c["script"]) for c in calls}):
-        same = [c for c in calls if (c["language"], c["script"]) == key]
-        groups += [[c] for c in same]
-    loads = [os.getloadavg()[0]]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        results = list(pool.map(work, groups))
-    wall = time.perf_counter() - started
-    loads.append(os.getloadavg()[0])
+    results, wall, loads = _timed_map(work, calls, args.workers)
     figures = _figures(len(calls), sum(s for s, _ in results), wall, model_load + warmup, loads)
     return {**figures, "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": sum(n for _, n in results),
             "model": model_path, **opts, "workers": args.workers,
@@ -252,8 +238,6 @@ def run_bare(args, calls: list[dict]) -> dict:
 
 
 def run_asr(args, calls: list[dict]) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
     from callqa.asr import get_transcriber
     from callqa.audio import decode_audio
 
@@ -271,12 +255,7 @@ def run_asr(args, calls: list[dict]) -> dict:
         channels = transcriber.transcribe_many(audio.channels, call["language"], hotwords[call["script"]])
         return audio.duration, sum(len(s.words) for segments in channels for s in segments)
 
-    loads = [os.getloadavg()[0]]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
-        results = list(pool.map(work, calls))
-    wall = time.perf_counter() - started
-    loads.append(os.getloadavg()[0])
+    results, wall, loads = _timed_map(work, calls, settings.workers)
     o = transcriber.options
     return {**_figures(len(calls), sum(a for a, _ in results), wall, model_load + warmup, loads),
             "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": sum(n for _, n in results),
@@ -341,6 +320,18 @@ def run_pipeline(args, calls: list[dict]) -> dict:
             "failed": failed + [str(f.error) for f in plan.failures], "model": settings.model, "device": o.device, "compute_type": o.compute_type,
             "beam_size": o.beam_size, "batch_size": o.batch_size, "cpu_threads": settings.cpu_threads, "hotwords": settings.hotwords,
             "workers": settings.workers, "callqa": __version__, "gpu": _gpu() if o.device == "cuda" else None}
+
+
+def _timed_map(work, items: list, workers: int) -> tuple[list, float, list[float]]:
+    """work over items from `workers` threads: results, wall seconds, 1-minute load before and after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loads = [os.getloadavg()[0]]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(work, items))
+    wall = time.perf_counter() - started
+    return results, wall, loads + [os.getloadavg()[0]]
 
 
 def _figures(calls: int, audio: float, wall: float, load: float, loads: list[float]) -> dict:
