@@ -42,7 +42,8 @@ def test_analyze_audio_takes_call_id_layout_and_manager_from_the_sidecar(tmp_pat
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["call_id"] == "ru-06" and data["channel_layout"] == "mono"
-    assert {s["speaker"] for s in data["segments"]} == {"unknown"}
+    assert {s["speaker"] for s in data["segments"]} == {"manager", "client"}  # the two voices separated
+    assert data["segments"][0]["speaker"] == "manager"  # the greeting with the company name
 
 
 def test_bad_input_is_a_message_not_a_traceback(tmp_path):
