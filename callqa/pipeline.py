@@ -22,7 +22,8 @@ __all__ = ["analyze_audio", "transcribe_call"]
 def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | None, settings: Settings, script: Script | None = None) -> Transcript:
     """Decode once, transcribe each speaker's channel, merge into one transcript.
 
-    `script`: its vocabulary goes to the decoder as hotwords (see the `hotwords` setting).
+    `script`: tells the manager's voice in a mono call (and gives the decoder its vocabulary
+    as hotwords, if the `hotwords` setting is on); without it a mono call stays `unknown`.
     """
     audio = decode_audio(path)
     warnings = list(audio.warnings)
