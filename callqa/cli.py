@@ -204,6 +204,25 @@ def serve(folder, db_path, script, cron, name) -> None:
 
 
 @cli.group()
+def db() -> None:
+    """The database file."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_path) -> None:
+    """Upgrade the database file's schema in place (every writing command also does it on open)."""
+    from callqa.store import SCHEMA_VERSION, Store
+
+    settings = _settings(db_path=db_path)
+    if not Path(settings.db_path).exists():
+        raise CallQAError(f"no database at {settings.db_path}", hint="pass --db, or run `callqa run FOLDER` to create one")
+    with Store(settings.db_path) as store:
+        found = store.upgraded_from
+    click.echo(f"{settings.db_path}: schema {SCHEMA_VERSION}" + (f" (upgraded from {found})" if found is not None else " (already current)"))
+
+
+@cli.group()
 def model() -> None:
     """The ASR model."""
 

@@ -49,7 +49,11 @@ class MetadataError(CallQAError):
     """A recording's metadata (sidecar) is missing something or malformed."""
 
 
-class StoreBusyError(CallQAError):
+class StoreError(CallQAError):
+    """The database file cannot be used as it is (e.g. its schema is of another callqa version)."""
+
+
+class StoreBusyError(StoreError):
     """The database file is locked by another writer; trying later can work."""
 
     retryable = True

@@ -16,15 +16,15 @@ from pathlib import Path
 import duckdb
 
 from callqa.asr import Word
-from callqa.errors import StoreBusyError
+from callqa.errors import StoreBusyError, StoreError
 from callqa.scoring import CallAnalysis
 from callqa.transcript import Segment, Transcript
 
 __all__ = ["ManagerSummary", "Store"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, source VARCHAR,
@@ -35,8 +35,7 @@ CREATE TABLE IF NOT EXISTS calls (
     channel_layout VARCHAR, language VARCHAR, asr JSON, warnings VARCHAR[], created_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS segments (
     content_hash VARCHAR, idx INTEGER, speaker VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR,
-    avg_logprob DOUBLE, no_speech_prob DOUBLE, words JSON, looped BOOLEAN DEFAULT false, overlap BOOLEAN DEFAULT false,
-    PRIMARY KEY (content_hash, idx));
+    avg_logprob DOUBLE, no_speech_prob DOUBLE, words JSON, PRIMARY KEY (content_hash, idx));
 CREATE TABLE IF NOT EXISTS scores (
     content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, model VARCHAR, pipeline_version VARCHAR,
     script_compliance DOUBLE, objection_handling DOUBLE, overall DOUBLE, flags VARCHAR[],
@@ -58,6 +57,16 @@ CREATE TABLE IF NOT EXISTS failures (
     failure_id VARCHAR PRIMARY KEY, run_id VARCHAR, file_path VARCHAR, content_hash VARCHAR, stage VARCHAR,
     error_class VARCHAR, message VARCHAR, retryable BOOLEAN, occurred_at TIMESTAMP);
 """
+
+# Each version's statements upgrade a file from the version before, in one transaction;
+# released versions are never edited, a change is a new version.
+_MIGRATIONS = {
+    1: _SCHEMA_V1,
+    2: """
+ALTER TABLE segments ADD COLUMN IF NOT EXISTS looped BOOLEAN DEFAULT false;
+ALTER TABLE segments ADD COLUMN IF NOT EXISTS overlap BOOLEAN DEFAULT false;
+""",
+}
 
 _PER_SCRIPT_TABLES = ("scores", "step_results", "stop_word_hits", "objections")
 
@@ -101,8 +110,15 @@ class Store:
             if "lock" in str(exc).lower():
                 raise StoreBusyError(f"{self.path} is open for writing by another process", hint="wait for the running batch to finish, or use another --db") from None
             raise
-        if not read_only:
-            self._migrate()
+        self.upgraded_from: int | None = None  # the schema version found, where this open upgraded the file
+        try:
+            if read_only:
+                self._check_schema()
+            else:
+                self._migrate()
+        except BaseException:
+            self.con.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -113,14 +129,36 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def _schema_version(self) -> int:
+        tables = self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
+        return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0] if tables else 0
+
     def _migrate(self) -> None:
-        self.con.execute(_SCHEMA)
-        # Columns added to schema 1 after its first release; files made before get them here.
-        for column in ("looped", "overlap"):
-            self.con.execute(f"ALTER TABLE segments ADD COLUMN IF NOT EXISTS {column} BOOLEAN DEFAULT false")
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
-        if row[0] is None:
-            self.con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+        """Bring the file's schema up to this callqa's version, one version per transaction."""
+        found = self._schema_version()
+        if found > SCHEMA_VERSION:
+            raise self._newer(found)
+        if found < SCHEMA_VERSION:
+            self.upgraded_from = found
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(_MIGRATIONS[version])
+                self.con.execute("INSERT INTO schema_version VALUES (?)", [version])
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+
+    def _check_schema(self) -> None:
+        found = self._schema_version()
+        if found > SCHEMA_VERSION:
+            raise self._newer(found)
+        if found < SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema version {found}, older than this callqa's {SCHEMA_VERSION}", hint="run `callqa db upgrade`")
+
+    def _newer(self, found: int) -> StoreError:
+        return StoreError(f"{self.path} has schema version {found}, newer than this callqa's {SCHEMA_VERSION}", hint="upgrade callqa to read it")
 
     # -- batch bookkeeping -------------------------------------------------
 

@@ -90,3 +90,20 @@ def test_every_command_is_documented(command):
 @pytest.mark.parametrize("setting", sorted(Settings.model_fields))
 def test_every_setting_is_documented(setting):
     assert f"| `{setting}` |" in README
+
+
+def test_db_upgrade_reports_what_it_did(tmp_path):
+    import duckdb
+
+    from callqa.store import _SCHEMA_V1
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(_SCHEMA_V1)
+    con.execute("INSERT INTO schema_version VALUES (1)")
+    con.close()
+    result = _invoke("db", "upgrade", "--db", path)
+    assert result.exit_code == 0 and "upgraded from 1" in result.output, result.output
+    assert "already current" in _invoke("db", "upgrade", "--db", path).output
+    missing = _invoke("db", "upgrade", "--db", tmp_path / "none.duckdb")
+    assert missing.exit_code != 0 and "no database" in missing.output and not (tmp_path / "none.duckdb").exists()

@@ -1,7 +1,7 @@
 import duckdb
 import pytest
 
-from callqa.errors import StoreBusyError
+from callqa.errors import StoreBusyError, StoreError
 from callqa.scoring import analyze_transcript
 from callqa.store import CallRecord, Store
 from callqa.transcript import transcript_from_dict
@@ -86,11 +86,43 @@ def test_segment_flags_survive_the_round_trip(tmp_path, analysis):
     assert [(s.overlap, s.looped) for s in transcript.segments] == [(False, False), (True, False), (False, True)]
 
 
-def test_a_file_made_before_the_segment_flags_gets_them(tmp_path, analysis):
+def _schema_v1_file(path):
+    """A database file as callqa wrote it before schema version 2."""
+    from callqa.store import _SCHEMA_V1
+
+    con = duckdb.connect(str(path))
+    con.execute(_SCHEMA_V1)
+    con.execute("INSERT INTO schema_version VALUES (1)")
+    con.execute("INSERT INTO calls (content_hash, call_id, duration) VALUES ('old', 'c0', 1.0)")
+    con.execute("INSERT INTO segments (content_hash, idx, speaker, start_s, end_s, text) VALUES ('old', 0, 'manager', 0, 1, 'Добрый день')")
+    con.close()
+
+
+def test_an_older_file_is_upgraded_in_place_and_keeps_its_data(tmp_path, analysis):
+    from callqa.store import SCHEMA_VERSION
+
     path = tmp_path / "old.duckdb"
+    _schema_v1_file(path)
+    with pytest.raises(StoreError, match="callqa db upgrade"):
+        Store(path, read_only=True)  # readers never change the file
     with Store(path) as store:
-        store.con.execute("ALTER TABLE segments DROP COLUMN looped")
-        store.con.execute("ALTER TABLE segments DROP COLUMN overlap")
-    with Store(path) as store:
+        assert store.upgraded_from == 1
         store.save_call(_record(), analysis, "run1")
-        assert store.con.execute("SELECT count(*) FROM segments WHERE NOT looped AND NOT overlap").fetchone()[0] == 3
+        assert store.con.execute("SELECT text, looped, overlap FROM segments WHERE content_hash = 'old'").fetchall() == [("Добрый день", False, False)]
+        assert store.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    with Store(path) as store:
+        assert store.upgraded_from is None
+    with Store(path, read_only=True) as store:
+        assert len(store.transcripts()) == 2
+
+
+def test_a_file_from_a_newer_callqa_is_refused_untouched(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with Store(path) as store:
+        store.con.execute("INSERT INTO schema_version VALUES (99)")
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="schema version 99, newer"):
+            Store(path, read_only=read_only)
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 99
+    con.close()
