@@ -12,6 +12,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from callqa.nlp import plain_words
+
 if TYPE_CHECKING:  # callqa.asr calls this module on every segment it returns
     from callqa.asr import AsrSegment
 
@@ -38,11 +40,6 @@ _NON_SPEECH = re.compile(
     r")$"
 )
 _BRACKETED = re.compile(r"[\[(*♪][^\])*♪]*[\])*♪]|♪")
-_WORD = re.compile(r"\w+")
-
-
-def _key(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower().replace("ё", "е")))
 
 
 def collapse_repeats(tokens: list[str], pauses: list[float] | None = None) -> list[int]:
@@ -50,7 +47,7 @@ def collapse_repeats(tokens: list[str], pauses: list[float] | None = None) -> li
 
     `pauses[i]`: seconds of silence before token i, where word times are known.
     """
-    keys = [_key(t) for t in tokens]
+    keys = [plain_words(t) for t in tokens]
     keep = [True] * len(tokens)
 
     def continues(start: int, gram: list[str]) -> bool:
@@ -100,7 +97,7 @@ def _without_sound_descriptions(seg: AsrSegment) -> AsrSegment:
 def _is_speech(seg: AsrSegment) -> bool:
     if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOGPROB_WITH_NO_SPEECH:
         return False
-    key = _key(seg.text)
+    key = plain_words(seg.text)
     return bool(key) and not _NON_SPEECH.match(key)
 
 

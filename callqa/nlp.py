@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_function_word", "lemmatize"]
+__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_function_word", "lemmatize", "plain_words"]
 
 SUPPORTED_LANGUAGES = ("ru", "en")
 # Words that negate the phrase they stand in or before ("это не дорого"); a bare
@@ -20,6 +20,11 @@ SUPPORTED_LANGUAGES = ("ru", "en")
 NEGATIONS = frozenset({"не", "ни", "not", "never"})
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _lock = threading.Lock()
+
+
+def plain_words(text: str) -> str:
+    """The words of a text, lower case, ё as е, one space apart: for comparing what was said, not how it was written."""
+    return " ".join(re.findall(r"\w+", text.lower().replace("ё", "е")))
 
 
 @dataclass(frozen=True)

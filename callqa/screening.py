@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from callqa.nlp import plain_words
 from callqa.transcript import Transcript
 
 __all__ = ["CallKind", "screen_call"]
@@ -48,17 +49,13 @@ class CallKind:
         return self.kind == "conversation"
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower().replace("ё", "е")))
-
-
 def screen_call(transcript: Transcript) -> CallKind:
     """Decide from the transcript whether a recording is a conversation, and if not, what it is."""
     if not transcript.segments:
         return CallKind("no_speech", f"no speech in {transcript.duration:.0f} s of audio (silence, hold music or tones)")
     recorded, live_words = [], 0
     for seg in transcript.segments:
-        text = _norm(seg.text)
+        text = plain_words(seg.text)
         if _VOICEMAIL_RE.search(text) or _IVR_RE.search(text):
             recorded.append(text)
         else:
