@@ -22,8 +22,8 @@ __all__ = ["clean_segments", "collapse_repeats"]
 MAX_NGRAM = 8
 # A phrase said this many times in a row is a decoder loop, not speech: people
 # repeat a word two or three times ("да-да-да"), the decoder ten or more.
-MIN_REPEATS = {1: 4}  # single words
-MIN_REPEATS_PHRASE = 3
+MIN_WORD_REPEATS = 4
+MIN_PHRASE_REPEATS = 3
 # Copies separated by a real pause are separate turns ("Да." ... "Да."), not a loop.
 MAX_LOOP_GAP_S = 1.0
 
@@ -62,7 +62,7 @@ def collapse_repeats(tokens: list[str], pauses: list[float] | None = None) -> li
             repeats = 1
             while continues(i + repeats * n, gram):
                 repeats += 1
-            if repeats >= MIN_REPEATS.get(n, MIN_REPEATS_PHRASE):
+            if repeats >= (MIN_WORD_REPEATS if n == 1 else MIN_PHRASE_REPEATS):
                 for j in range(i + n, i + repeats * n):
                     keep[j] = False
                 i += repeats * n - 1
