@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     default_script: str | None = Field(None, description="script id (or file) for recordings whose metadata names none")
     workers: int = Field(1, ge=1, description="calls processed at once by the nightly flow")
     task_retries: int = Field(2, ge=0, description="Prefect retries for retryable failures")
+    max_call_minutes: float = Field(120, gt=0, description="longer recordings are failed unread: a sales call is not hours long")
+    write_every: int = Field(10, ge=1, description="finished calls written to the database together, in one short transaction")
+    lock_timeout_s: float = Field(600, ge=0, description="how long a writer waits for the database file while another process writes it")
+    dask_address: str | None = Field(None, description="dask.distributed scheduler (tcp://host:8786) whose workers run the calls; none: this machine")
+
+    # Metadata
+    manifest: Path | None = Field(None, description="CSV manifest from the PBX/CRM; default: manifest.csv in the recordings folder, if there")
+    filename_pattern: str | None = Field(None, description="metadata in file names, e.g. out-<client>-<manager_ext>-<YYYYMMDD-HHMMSS>")
+    managers_file: Path | None = Field(None, description="manager directory CSV (id, name, team, extension); when set, every call must map to a listed manager")
+    phone_hash_key: SecretStr | None = Field(None, description="secret key for hashing client phone numbers (HMAC-SHA256); set it in the environment")
 
     @classmethod
     def settings_customise_sources(
