@@ -34,8 +34,18 @@ class DecodedAudio:
         return self.channels[0] if len(self.channels) == 1 else np.mean(self.channels, axis=0).astype(np.float32)
 
 
-def _decode_pcm(path: Path) -> tuple[bytes, int, int, float | None, int]:
-    """Decode to interleaved s16 at SAMPLE_RATE; returns pcm, channels, source rate, declared duration, bad packets."""
+def _too_long(path: Path, seconds: float, max_seconds: float) -> AudioError:
+    return AudioError(
+        f"{path.name}: {seconds / 60:.0f} min long, more than the {max_seconds / 60:.0f} min a call may last",
+        hint="split the recording, or raise the max_call_minutes setting if calls really are this long",
+    )
+
+
+def _decode_pcm(path: Path, max_seconds: float | None) -> tuple[bytes, int, int, float | None, int]:
+    """Decode to interleaved s16 at SAMPLE_RATE; returns pcm, channels, source rate, declared duration, bad packets.
+
+    A recording longer than `max_seconds` is refused from its header, or, where the header
+    says nothing, as soon as decoding passes the limit: never a 3-hour file in memory."""
     import av
 
     try:
@@ -49,14 +59,21 @@ def _decode_pcm(path: Path) -> tuple[bytes, int, int, float | None, int]:
         channels = min(stream.codec_context.channels or 1, 2)
         resampler = av.AudioResampler(format="s16", layout="stereo" if channels == 2 else "mono", rate=SAMPLE_RATE)
         declared = float(container.duration) / 1_000_000 if container.duration else None
+        if max_seconds and declared and declared > max_seconds:
+            raise _too_long(path, declared, max_seconds)
+        limit = max_seconds * SAMPLE_RATE * 2 * channels if max_seconds else None
         chunks: list[bytes] = []
-        bad_packets = 0
+        size = bad_packets = 0
         for packet in container.demux(stream):
             try:
                 for frame in packet.decode():
-                    chunks.extend(bytes(f.planes[0])[: f.samples * 2 * channels] for f in resampler.resample(frame))
+                    for f in resampler.resample(frame):
+                        chunks.append(bytes(f.planes[0])[: f.samples * 2 * channels])
+                        size += len(chunks[-1])
             except av.error.FFmpegError:
                 bad_packets += 1  # a damaged frame costs its few milliseconds, not the call
+            if limit and size > limit:
+                raise _too_long(path, size / (SAMPLE_RATE * 2 * channels), max_seconds)
         chunks.extend(bytes(f.planes[0])[: f.samples * 2 * channels] for f in resampler.resample(None))
         return b"".join(chunks), channels, stream.codec_context.sample_rate or 0, declared, bad_packets
 
@@ -66,14 +83,14 @@ def _same_signal(left: np.ndarray, right: np.ndarray) -> bool:
     return level > 0 and float(np.abs(left - right).mean()) < 0.02 * level
 
 
-def decode_audio(path: Path | str) -> DecodedAudio:
+def decode_audio(path: Path | str, max_seconds: float | None = None) -> DecodedAudio:
     """Decode a recording into 16 kHz float channels, or raise AudioError saying why not."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file", hint="check the path")
     if path.stat().st_size == 0:
         raise AudioError(f"{path.name}: the file is empty (0 bytes)", hint="the recording was not written completely; re-export it from the PBX")
-    pcm, n_channels, source_rate, declared, bad_packets = _decode_pcm(path)
+    pcm, n_channels, source_rate, declared, bad_packets = _decode_pcm(path, max_seconds)
     if not pcm:
         raise AudioError(f"{path.name}: no audio could be decoded", hint="the file is damaged or not audio; re-export it")
     segment = AudioSegment(data=pcm, sample_width=2, frame_rate=SAMPLE_RATE, channels=n_channels)

@@ -26,6 +26,11 @@ def _settings(**overrides):
     return load_settings(**overrides)
 
 
+def _require_db(settings) -> None:
+    if not Path(settings.db_path).exists():
+        raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
+
+
 db_option = click.option("--db", "db_path", type=click.Path(path_type=Path), help="DuckDB file (setting db_path).")
 script_option = click.option("--script", "script", help="Script file or id (overrides the recordings' metadata).")
 
@@ -55,7 +60,7 @@ def analyze(audio, transcript, script_path, channels, language, call_id, manager
 
     A sidecar AUDIO.json (as for `callqa run`) supplies the call id, channel
     layout and manager name; options given here win."""
-    from callqa.batch import read_metadata
+    from callqa.ingest import read_sidecar
     from callqa.pipeline import analyze_audio
     from callqa.report import print_call
     from callqa.scoring import analyze_transcript
@@ -68,7 +73,7 @@ def analyze(audio, transcript, script_path, channels, language, call_id, manager
     if transcript:
         result = analyze_transcript(load_transcript(transcript), script, call_id or transcript.stem, manager=manager)
     else:
-        meta = read_metadata(Path(audio))
+        meta = read_sidecar(Path(audio))
         result = analyze_audio(
             audio, script, _settings(language=language), channels=channels or meta.get("channels"),
             call_id=call_id or meta.get("call_id"), manager=manager or meta.get("manager_name"),
@@ -113,13 +118,12 @@ def script_test(file, db_path, workers) -> None:
     """Re-score stored calls with a new script version (no ASR) and show which verdicts change."""
     from callqa.rescore import try_script
     from callqa.scripts import load_script
-    from callqa.store import Store
+    from callqa.store import open_store
 
     new = load_script(file)
     settings = _settings(db_path=db_path)
-    if not Path(settings.db_path).exists():
-        raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
-    with Store(settings.db_path, read_only=True) as store:
+    _require_db(settings)
+    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
         trial = try_script(store, new, workers=workers)
     if not trial.calls:
         raise CallQAError(f"no stored call was scored with script {new.id!r}", hint="keep the script's id and bump its version to try a new version")
@@ -135,23 +139,49 @@ def script_test(file, db_path, workers) -> None:
         click.echo(f"{step_id}: {before} -> {after} in {count} call(s)")
 
 
+def _print_run(result, store) -> None:
+    click.echo(f"run {result.run_id}: {result.found} found, {result.processed} processed, {result.skipped} skipped, {result.failed} failed -> {result.db_path}")
+    for failure in store.failures(result.run_id):
+        click.echo(f"  failed: {failure['file_path']} [{failure['stage']}] {failure['message']}", err=True)
+
+
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @db_option
 @script_option
-@click.option("--force", is_flag=True, help="Process again recordings already scored.")
-def run(folder, db_path, script, force) -> None:
+@click.option("--force", is_flag=True, help="Process again recordings already scored (new transcripts and scores).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def run(folder, db_path, script, force, progress) -> None:
     """Run the nightly batch now over FOLDER (setting recordings_dir)."""
     from flows.nightly import nightly
 
     from callqa.report import print_manager_summary
-    from callqa.store import Store
+    from callqa.store import open_store
 
-    result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force)
-    click.echo(f"run {result.run_id}: {result.found} found, {result.processed} processed, {result.skipped} skipped, {result.failed} failed -> {result.db_path}")
-    with Store(result.db_path) as store:
-        for failure in store.failures(result.run_id):
-            click.echo(f"  failed: {failure['file_path']} [{failure['stage']}] {failure['message']}", err=True)
+    result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force, progress_bar=progress)
+    with open_store(result.db_path, read_only=True) as store:
+        _print_run(result, store)
+        print_manager_summary(store.manager_summary())
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option("--workers", type=int, help="Processes to score with (default: one per core).")
+@click.option("--force", is_flag=True, help="Score again calls already scored with this version.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def rescore(file, db_path, workers, force, progress) -> None:
+    """Switch a script version on: score the stored calls of its id with FILE, no ASR (`script test` first shows what changes)."""
+    from flows.rescore import rescore as rescore_flow
+
+    from callqa.report import print_manager_summary
+    from callqa.store import open_store
+
+    settings = _settings(db_path=db_path)
+    _require_db(settings)
+    result = rescore_flow(script_path=str(file), db_path=str(settings.db_path), workers=workers, force=force, progress_bar=progress)
+    with open_store(result.db_path, read_only=True) as store:
+        _print_run(result, store)
         print_manager_summary(store.manager_summary())
 
 
@@ -161,29 +191,71 @@ def run(folder, db_path, script, force) -> None:
 def summary(db_path, script) -> None:
     """Per-manager KPIs from the database."""
     from callqa.report import print_manager_summary
-    from callqa.store import Store
+    from callqa.store import open_store
 
     settings = _settings(db_path=db_path)
-    if not Path(settings.db_path).exists():
-        raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
-    with Store(settings.db_path, read_only=True) as store:
+    _require_db(settings)
+    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
         print_manager_summary(store.manager_summary(script))
 
 
 @cli.command()
 @db_option
-def failures(db_path) -> None:
-    """List recordings that failed, with the reason."""
-    from callqa.store import Store
+@click.option("--all", "include_resolved", is_flag=True, help="Also failures since processed or re-queued.")
+def failures(db_path, include_resolved) -> None:
+    """List recordings that failed, with stage, kind and reason."""
+    from callqa.store import open_store
 
     settings = _settings(db_path=db_path)
-    with Store(settings.db_path, read_only=True) as store:
-        rows = store.failures()
+    _require_db(settings)
+    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+        rows = store.failures(include_resolved=include_resolved)
     for row in rows:
         kind = "retryable" if row["retryable"] else "terminal"
-        click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M}  {row['file_path']}  [{row['stage']}, {kind}] {row['error_class']}: {row['message']}")
+        tries = f", {row['attempts']} tries" if row["attempts"] and row["attempts"] > 1 else ""
+        done = f" -> {row['resolution']}" if row["resolution"] else ""
+        click.echo(f"{row['last_seen'] or row['occurred_at']:%Y-%m-%d %H:%M}  {row['file_path']}  [{row['stage']}, {kind}{tries}] {row['error_class']}: {row['message']}{done}")
     if not rows:
         click.echo("no failures")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@db_option
+def retry(files, db_path) -> None:
+    """Re-queue failed recordings (FILES, or every open failure) for the next run.
+
+    Retryable failures are tried again by every run anyway; this is for the
+    terminal ones, after the file, its metadata or callqa was fixed."""
+    from callqa.store import open_store
+
+    settings = _settings(db_path=db_path)
+    _require_db(settings)
+    with open_store(settings.db_path, timeout_s=settings.lock_timeout_s) as store:
+        count = store.requeue([str(f) for f in files] if files else None)
+    click.echo(f"{count} failure(s) re-queued; `callqa run` processes them" if count else "nothing to re-queue (see `callqa failures`)")
+
+
+@cli.command()
+@db_option
+@click.option("--last", default=10, show_default=True, help="How many runs.")
+def runs(db_path, last) -> None:
+    """Recent runs: status, counts, audio hours, durations and versions."""
+    from callqa.store import open_store
+
+    settings = _settings(db_path=db_path)
+    _require_db(settings)
+    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+        rows = store.runs(last)
+    for r in rows:
+        took = f"{(r['finished_at'] - r['started_at']).total_seconds():.0f} s" if r["finished_at"] else "-"
+        audio = f"{(r['audio_seconds'] or 0) / 60:.1f} min audio"
+        click.echo(f"{r['started_at']:%Y-%m-%d %H:%M}  {r['run_id']}  {r['status'] or '?':<11} {r['source']}: {r['found'] or 0} found, "
+                   f"{r['processed'] or 0} processed, {r['skipped'] or 0} skipped, {r['failed'] or 0} failed, {audio}, {took}")
+        if r["versions"]:
+            click.echo(f"    versions {r['versions']}  timings {r['timings']}")
+    if not rows:
+        click.echo("no runs yet")
 
 
 @cli.command()
@@ -212,12 +284,11 @@ def db() -> None:
 @db_option
 def db_upgrade(db_path) -> None:
     """Upgrade the database file's schema in place (every writing command also does it on open)."""
-    from callqa.store import SCHEMA_VERSION, Store
+    from callqa.store import SCHEMA_VERSION, open_store
 
     settings = _settings(db_path=db_path)
-    if not Path(settings.db_path).exists():
-        raise CallQAError(f"no database at {settings.db_path}", hint="pass --db, or run `callqa run FOLDER` to create one")
-    with Store(settings.db_path) as store:
+    _require_db(settings)
+    with open_store(settings.db_path, timeout_s=settings.lock_timeout_s) as store:
         found = store.upgraded_from
     click.echo(f"{settings.db_path}: schema {SCHEMA_VERSION}" + (f" (upgraded from {found})" if found is not None else " (already current)"))
 

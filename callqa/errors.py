@@ -20,6 +20,14 @@ class CallQAError(Exception):
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
 
+    def __reduce__(self):
+        # Errors cross process boundaries (Dask workers send a task's exception back pickled).
+        # Exception's own pickling calls `type(self)(*self.args)`, which breaks every subclass whose
+        # __init__ takes other arguments than the message (NotAConversationError, ScriptError).
+        # So rebuild without calling __init__: the same args, then every attribute set on the
+        # instance (message, hint, kind, problems, __notes__, ...) restored from __dict__.
+        return _rebuild_error, (type(self), self.args), self.__dict__
+
 
 class ConfigError(CallQAError):
     """Settings file or environment holds an invalid value."""
@@ -69,6 +77,13 @@ class ScriptError(CallQAError):
             f"script has {len(problems)} problem(s):\n{lines}",
             hint="fix each listed field; `callqa script check FILE` re-checks the file",
         )
+
+
+def _rebuild_error(cls: type[CallQAError], args: tuple) -> CallQAError:
+    """Unpickling half of `CallQAError.__reduce__`: an instance of `cls` whose __init__ is not run."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
 
 
 def is_retryable(error: BaseException) -> bool:

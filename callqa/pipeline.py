@@ -25,7 +25,7 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
     `script`: tells the manager's voice in a mono call (and gives the decoder its vocabulary
     as hotwords, if the `hotwords` setting is on); without it a mono call stays `unknown`.
     """
-    audio = decode_audio(path)
+    audio = decode_audio(path, max_seconds=settings.max_call_minutes * 60)
     warnings = list(audio.warnings)
     layout = channels
     if layout != "mono" and len(audio.channels) == 1:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from callqa.scoring import AnalysisOptions, analyze_transcript
 from callqa.scripts import Script
-from callqa.store import Store
+from callqa.store import Rows, Store, score_rows
 from callqa.transcript import Transcript
 
-__all__ = ["ScriptTrial", "try_script"]
+__all__ = ["ScriptTrial", "score_stored", "try_script"]
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,35 @@ class ScriptTrial:
 
 
 Job = tuple[str, str | None, Transcript]  # content hash, manager name, transcript
+Scored = tuple[str, dict[str, str], Rows | None]  # content hash, each step's status, the rows to store (or None)
 
 
-def _verdicts(job: tuple[list[Job], Script, AnalysisOptions]) -> list[tuple[str, dict[str, str]]]:
-    transcripts, script, options = job
-    return [(h, {s.id: s.status for s in analyze_transcript(t, script, h, options, manager).steps}) for h, manager, t in transcripts]
+@dataclass(frozen=True)
+class _Chunk:
+    calls: list[Job]
+    script: Script
+    options: AnalysisOptions
+    rows_for_run: str | None  # the run whose rows to build; None: verdicts only (a trial writes nothing)
 
 
-def rescore_verdicts(transcripts: list[Job], script: Script, options: AnalysisOptions, workers: int) -> dict[str, dict[str, str]]:
-    """Step statuses of each transcript under `script`, over `workers` processes."""
-    if workers <= 1 or len(transcripts) < 200:
-        return dict(_verdicts((transcripts, script, options)))
-    size = -(-len(transcripts) // (workers * 4))
-    jobs = [(transcripts[i : i + size], script, options) for i in range(0, len(transcripts), size)]
+def _score(chunk: _Chunk) -> list[Scored]:
+    scored = []
+    for h, manager, t in chunk.calls:
+        analysis = analyze_transcript(t, chunk.script, h, chunk.options, manager)
+        rows = score_rows(h, analysis, chunk.rows_for_run) if chunk.rows_for_run is not None else None
+        scored.append((h, {s.id: s.status for s in analysis.steps}, rows))
+    return scored
+
+
+def score_stored(calls: list[Job], script: Script, options: AnalysisOptions, workers: int, rows_for_run: str | None = None) -> Iterator[list[Scored]]:
+    """Score stored transcripts with `script` over `workers` processes, yielding chunks as they finish."""
+    if workers <= 1 or len(calls) < 200:
+        yield _score(_Chunk(calls, script, options, rows_for_run))
+        return
+    size = -(-len(calls) // (workers * 4))
+    chunks = [_Chunk(calls[i : i + size], script, options, rows_for_run) for i in range(0, len(calls), size)]
     with ProcessPoolExecutor(workers) as pool:
-        return {h: v for chunk in pool.map(_verdicts, jobs) for h, v in chunk}
+        yield from pool.map(_score, chunks)
 
 
 def try_script(store: Store, script: Script, options: AnalysisOptions | None = None, workers: int | None = None) -> ScriptTrial:
@@ -63,7 +78,8 @@ def try_script(store: Store, script: Script, options: AnalysisOptions | None = N
     started = time.perf_counter()
     baseline = store.step_verdicts(script.id)
     calls = [call for call in store.transcripts(script.id) if call[0] in baseline]
-    after = rescore_verdicts([(h, manager, t) for h, _, manager, t in calls], script, options or AnalysisOptions(), workers or os.cpu_count() or 1)
+    jobs = [(h, manager, t) for h, _, manager, t in calls]
+    after = {h: verdicts for chunk in score_stored(jobs, script, options or AnalysisOptions(), workers or os.cpu_count() or 1) for h, verdicts, _ in chunk}
     changed = []
     for h, call_id, _, _ in calls:
         version, before = baseline[h]

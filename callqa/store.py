@@ -1,13 +1,19 @@
-"""DuckDB store: schema, migrations and the single writer.
+"""DuckDB store: schema, migrations, and set-based loading of results.
 
-DuckDB lets one process write a file at a time, so every write goes through
-a `Store` held by one process (the batch flow), and each call's results land
-in one transaction: a crash leaves either the whole call or none of it.
+DuckDB lets one process write a file at a time, and a writer also shuts
+readers out. So nobody holds the file for long: the batch opens it for one
+short transaction per group of finished calls (`Rows`, loaded set-based from
+Arrow) and closes it again, and every opener waits with backoff while another
+process has it (`open_store`). A call's results land in one transaction: a
+crash leaves either the whole call or none of it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -16,13 +22,13 @@ from pathlib import Path
 import duckdb
 
 from callqa.asr import Word
-from callqa.errors import StoreBusyError, StoreError
+from callqa.errors import StoreBusyError, StoreError, is_retryable
 from callqa.scoring import CallAnalysis
 from callqa.transcript import Segment, Transcript
 
-__all__ = ["ManagerSummary", "Store"]
+__all__ = ["CallRecord", "Failure", "ManagerSummary", "Rows", "Store", "call_rows", "open_store", "recording_rows", "score_rows"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -66,9 +72,44 @@ _MIGRATIONS = {
 ALTER TABLE segments ADD COLUMN IF NOT EXISTS looped BOOLEAN DEFAULT false;
 ALTER TABLE segments ADD COLUMN IF NOT EXISTS overlap BOOLEAN DEFAULT false;
 """,
+    3: """
+ALTER TABLE calls ADD COLUMN manager_ext VARCHAR;
+ALTER TABLE calls ADD COLUMN team VARCHAR;
+ALTER TABLE calls ADD COLUMN client_phone_hash VARCHAR;
+ALTER TABLE calls ADD COLUMN metadata_sources VARCHAR[];
+CREATE TABLE recordings (
+    file_path VARCHAR, content_hash VARCHAR, size_bytes BIGINT, first_seen TIMESTAMP, run_id VARCHAR,
+    PRIMARY KEY (file_path, content_hash));
+INSERT INTO recordings SELECT file_path, content_hash, NULL, created_at, run_id FROM calls WHERE file_path IS NOT NULL;
+CREATE TABLE flags (content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, flag VARCHAR);
+INSERT INTO flags SELECT content_hash, script_id, script_version, unnest(flags) FROM scores;
+CREATE TABLE objection_handling (
+    content_hash VARCHAR, script_id VARCHAR, script_version INTEGER, seq INTEGER, objection_id VARCHAR,
+    part_id VARCHAR, found BOOLEAN, score DOUBLE, start_s DOUBLE, text VARCHAR, phrase VARCHAR);
+INSERT INTO objection_handling
+    SELECT content_hash, script_id, script_version, seq, objection_id, p.id, p.found, p.score, p.start, p.text, p.phrase
+    FROM (SELECT *, unnest(from_json(handling, '[{"id":"VARCHAR","found":"BOOLEAN","score":"DOUBLE","start":"DOUBLE","text":"VARCHAR","phrase":"VARCHAR"}]')) AS p
+          FROM objections);
+ALTER TABLE runs ADD COLUMN status VARCHAR;
+UPDATE runs SET status = CASE WHEN finished_at IS NULL THEN 'interrupted' ELSE 'finished' END;
+ALTER TABLE runs ADD COLUMN host VARCHAR;
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN versions JSON;
+ALTER TABLE runs ADD COLUMN audio_seconds DOUBLE;
+ALTER TABLE runs ADD COLUMN timings JSON;
+ALTER TABLE failures ADD COLUMN attempts INTEGER DEFAULT 1;
+ALTER TABLE failures ADD COLUMN last_seen TIMESTAMP;
+UPDATE failures SET last_seen = occurred_at;
+ALTER TABLE failures ADD COLUMN resolved_at TIMESTAMP;
+ALTER TABLE failures ADD COLUMN resolution VARCHAR;
+-- Reserved for the review page: a QA lead's verdict on one finding of one scored call.
+CREATE TABLE reviews (
+    review_id VARCHAR PRIMARY KEY, content_hash VARCHAR, script_id VARCHAR, script_version INTEGER,
+    item_kind VARCHAR, item_id VARCHAR, verdict VARCHAR, reviewer VARCHAR, comment VARCHAR, created_at TIMESTAMP);
+""",
 }
 
-_PER_SCRIPT_TABLES = ("scores", "step_results", "stop_word_hits", "objections")
+_PER_SCRIPT_TABLES = ("scores", "step_results", "stop_word_hits", "objections", "objection_handling", "flags")
 
 
 @dataclass(frozen=True)
@@ -82,6 +123,26 @@ class CallRecord:
     manager_name: str | None = None
     started_at: datetime | None = None
     direction: str | None = None
+    manager_ext: str | None = None
+    team: str | None = None
+    client_phone_hash: str | None = None
+    metadata_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A recording that could not be processed, at which stage and why."""
+
+    file_path: str
+    content_hash: str | None
+    stage: str  # read | metadata | analyze
+    error_class: str
+    message: str
+    retryable: bool
+
+    @classmethod
+    def of(cls, file_path: str, content_hash: str | None, stage: str, error: BaseException) -> Failure:
+        return cls(file_path, content_hash, stage, type(error).__name__, getattr(error, "message", None) or str(error), is_retryable(error))
 
 
 @dataclass(frozen=True)
@@ -99,8 +160,115 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+class Rows:
+    """Rows for several tables, kept column-wise, so that many calls load with one
+    set-based insert per table; built where the call was analysed, loaded by the writer."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, list]] = {}
+
+    def add(self, table: str, **row) -> None:
+        columns = self.tables.setdefault(table, {})
+        for name, value in row.items():
+            columns.setdefault(name, []).append(value)
+
+    def extend(self, other: Rows) -> Rows:
+        for table, columns in other.tables.items():
+            mine = self.tables.setdefault(table, {})
+            for name, values in columns.items():
+                mine.setdefault(name, []).extend(values)
+        return self
+
+    def count(self, table: str) -> int:
+        columns = self.tables.get(table)
+        return len(next(iter(columns.values()))) if columns else 0
+
+
+def call_rows(record: CallRecord, transcript: Transcript, duration: float, run_id: str | None) -> Rows:
+    """The call and its transcript (written once per recording content)."""
+    rows, now, h = Rows(), _now(), record.content_hash
+    rows.add(
+        "calls", content_hash=h, call_id=record.call_id, file_path=record.file_path, manager_id=record.manager_id,
+        manager_name=record.manager_name, started_at=record.started_at, direction=record.direction, duration=duration,
+        channel_layout=transcript.channel_layout, language=transcript.language, asr=json.dumps(transcript.asr, ensure_ascii=False),
+        warnings=transcript.warnings, created_at=now, run_id=run_id, manager_ext=record.manager_ext, team=record.team,
+        client_phone_hash=record.client_phone_hash, metadata_sources=list(record.metadata_sources),
+    )
+    for i, s in enumerate(transcript.segments):
+        rows.add(
+            "segments", content_hash=h, idx=i, speaker=s.speaker, start_s=s.start, end_s=s.end, text=s.text,
+            avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
+            words=json.dumps([asdict(w) for w in s.words], ensure_ascii=False) if s.words else None, looped=s.looped, overlap=s.overlap,
+        )
+    return rows
+
+
+def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) -> Rows:
+    """One script version's verdicts on one call: replaces that version's earlier rows when loaded."""
+    rows, asr = Rows(), analysis.transcript.asr or {}
+    key = {"content_hash": content_hash, "script_id": analysis.script_id, "script_version": analysis.script_version}
+    sc, m = analysis.scores, analysis.metrics
+    rows.add(
+        "scores", **key, model=asr.get("model", "human transcript"), pipeline_version=asr.get("pipeline_version"),
+        script_compliance=sc.script_compliance, objection_handling=sc.objection_handling, overall=sc.overall, flags=analysis.flags,
+        stop_word_count=len(analysis.stop_words), objection_count=len(analysis.objections),
+        objections_handled=sum(o.handled for o in analysis.objections), manager_talk_seconds=m.manager_talk_seconds,
+        client_talk_seconds=m.client_talk_seconds, reliability=json.dumps(analysis.reliability),
+        options=json.dumps(asdict(analysis.options)), created_at=_now(), run_id=run_id,
+    )
+    for s in analysis.steps:
+        rows.add(
+            "step_results", **key, step_id=s.id, status=s.status, found=s.found, score=s.score, start_s=s.start, end_s=s.end,
+            evidence=s.evidence, phrase=s.phrase, context=s.context, required=s.required, on_time=s.on_time, in_order=s.in_order,
+        )
+    for h in analysis.stop_words:
+        rows.add("stop_word_hits", **key, stop_word_id=h.id, speaker=h.speaker, start_s=h.start, text=h.text, context=h.context, severity=h.severity, score=h.score)
+    for seq, o in enumerate(analysis.objections):
+        rows.add(
+            "objections", **key, seq=seq, objection_id=o.id, start_s=o.start, text=o.text, context=o.context, score=o.score,
+            handled=o.handled, handling_found=o.handling_found, handling_missing=o.handling_missing,
+            handling=json.dumps([asdict(p) for p in o.handling], ensure_ascii=False),
+        )
+        for p in o.handling:
+            rows.add("objection_handling", **key, seq=seq, objection_id=o.id, part_id=p.id, found=p.found, score=p.score, start_s=p.start, text=p.text, phrase=p.phrase)
+    for flag in analysis.flags:
+        rows.add("flags", **key, flag=flag)
+    return rows
+
+
+def recording_rows(recordings: list[tuple[str, str, int]], run_id: str | None) -> Rows:
+    """Every (file path, content hash, size) seen: copies of one content are one call, several recordings."""
+    rows, now = Rows(), _now()
+    for path, h, size in recordings:
+        rows.add("recordings", file_path=path, content_hash=h, size_bytes=size, first_seen=now, run_id=run_id)
+    return rows
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_store(path: Path | str, read_only: bool = False, timeout_s: float = 600.0) -> Store:
+    """Open the file, waiting with backoff (up to `timeout_s`) while another process has it."""
+    deadline, delay = time.monotonic() + timeout_s, 0.05
+    while True:
+        try:
+            return Store(path, read_only=read_only)
+        except StoreBusyError:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
 class Store:
-    """The one writer of a callqa database file."""
+    """A callqa database file, open in this process; `open_store` waits for a busy file."""
 
     def __init__(self, path: Path | str, read_only: bool = False):
         self.path = Path(path)
@@ -108,7 +276,7 @@ class Store:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
-                raise StoreBusyError(f"{self.path} is open for writing by another process", hint="wait for the running batch to finish, or use another --db") from None
+                raise StoreBusyError(f"{self.path} is in use by another process", hint="wait for the running batch to finish, or use another --db") from None
             raise
         self.upgraded_from: int | None = None  # the schema version found, where this open upgraded the file
         try:
@@ -130,8 +298,13 @@ class Store:
         self.con.close()
 
     def _schema_version(self) -> int:
-        tables = self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
-        return self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0] if tables else 0
+        tables = self._value("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        return self._value("SELECT coalesce(max(version), 0) FROM schema_version") if tables else 0
+
+    def _value(self, sql: str, params: list | None = None):
+        """The first value of a query, or None; the whole result is read, as DuckDB wants before the next statement."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def _migrate(self) -> None:
         """Bring the file's schema up to this callqa's version, one version per transaction."""
@@ -141,14 +314,9 @@ class Store:
         if found < SCHEMA_VERSION:
             self.upgraded_from = found
         for version in range(found + 1, SCHEMA_VERSION + 1):
-            self.con.execute("BEGIN TRANSACTION")
-            try:
+            with self._transaction():
                 self.con.execute(_MIGRATIONS[version])
                 self.con.execute("INSERT INTO schema_version VALUES (?)", [version])
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
 
     def _check_schema(self) -> None:
         found = self._schema_version()
@@ -160,95 +328,145 @@ class Store:
     def _newer(self, found: int) -> StoreError:
         return StoreError(f"{self.path} has schema version {found}, newer than this callqa's {SCHEMA_VERSION}", hint="upgrade callqa to read it")
 
-    # -- batch bookkeeping -------------------------------------------------
+    def _transaction(self):
+        return _Transaction(self.con)
 
-    def start_run(self, source: str, version: str) -> str:
-        run_id = uuid.uuid4().hex[:12]
-        self.con.execute("INSERT INTO runs (run_id, started_at, source, callqa_version) VALUES (?, ?, ?, ?)", [run_id, _now(), source, version])
+    # -- runs ----------------------------------------------------------------
+
+    def start_run(self, source: str, versions: dict) -> str:
+        """A new run; earlier runs of this machine whose process is gone are marked interrupted."""
+        run_id, host = uuid.uuid4().hex[:12], socket.gethostname()
+        with self._transaction():
+            stale = self.con.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [host]).fetchall()
+            for old_id, pid in stale:
+                if pid is None or not _pid_alive(pid):
+                    self.con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [old_id])
+            self.con.execute(
+                "INSERT INTO runs (run_id, started_at, source, callqa_version, status, host, pid, versions) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                [run_id, _now(), source, versions.get("callqa"), host, os.getpid(), json.dumps(versions)],
+            )
         return run_id
 
-    def finish_run(self, run_id: str, found: int, processed: int, skipped: int, failed: int) -> None:
-        self.con.execute(
-            "UPDATE runs SET finished_at = ?, found = ?, processed = ?, skipped = ?, failed = ? WHERE run_id = ?",
-            [_now(), found, processed, skipped, failed, run_id],
-        )
+    def update_run(self, run_id: str, status: str | None = None, **figures) -> None:
+        """Counts (found, processed, skipped, failed, audio_seconds) so far, timings and versions; `status` ends the run."""
+        values = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in figures.items()}
+        if status:
+            values |= {"status": status, "finished_at": _now()}
+        if values:
+            self.con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_id = ?", [*values.values(), run_id])
+
+    def runs(self, limit: int = 20) -> list[dict]:
+        return self._dicts(
+            "SELECT run_id, status, started_at, finished_at, source, found, processed, skipped, failed, audio_seconds, versions, timings "
+            "FROM runs ORDER BY started_at DESC LIMIT ?", [limit])
+
+    # -- what is done, what failed -------------------------------------------
 
     def done_keys(self) -> set[tuple[str, str, int]]:
         """(content hash, script id, script version) of every scored call."""
         return set(self.con.execute("SELECT content_hash, script_id, script_version FROM scores").fetchall())
 
     def terminal_failures(self) -> set[str]:
-        """Content hashes that failed for a reason retrying cannot fix."""
-        rows = self.con.execute("SELECT DISTINCT content_hash FROM failures WHERE NOT retryable AND content_hash IS NOT NULL")
+        """Content hashes whose open failure no retry can fix: skipped until `callqa retry`.
+        Metadata and read failures are not here: they are checked again on every run, cheaply."""
+        rows = self.con.execute(
+            "SELECT DISTINCT content_hash FROM failures WHERE resolved_at IS NULL AND NOT retryable "
+            "AND stage NOT IN ('metadata', 'read') AND content_hash IS NOT NULL")
         return {r[0] for r in rows.fetchall()}
 
-    def record_failure(self, run_id: str | None, file_path: str, content_hash: str | None, stage: str, error: BaseException, retryable: bool) -> None:
-        message = getattr(error, "message", None) or str(error)
-        self.con.execute(
-            "INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [uuid.uuid4().hex, run_id, file_path, content_hash, stage, type(error).__name__, message, retryable, _now()],
-        )
+    def record_failures(self, run_id: str | None, failures: list[Failure]) -> None:
+        """Store failures; the same failure seen again (unresolved) counts an attempt instead of a new row."""
+        if not failures:
+            return
+        now = _now()
+        with self._transaction():
+            for f in failures:
+                same = self._value(
+                    "SELECT failure_id FROM failures WHERE resolved_at IS NULL AND file_path = ? AND content_hash IS NOT DISTINCT FROM ? "
+                    "AND stage = ? AND error_class = ? AND message = ?", [f.file_path, f.content_hash, f.stage, f.error_class, f.message])
+                if same:
+                    self.con.execute("UPDATE failures SET attempts = attempts + 1, last_seen = ?, run_id = ?, retryable = ? WHERE failure_id = ?",
+                                     [now, run_id, f.retryable, same])
+                else:
+                    self.con.execute(
+                        "INSERT INTO failures (failure_id, run_id, file_path, content_hash, stage, error_class, message, retryable, occurred_at, attempts, last_seen) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                        [uuid.uuid4().hex, run_id, f.file_path, f.content_hash, f.stage, f.error_class, f.message, f.retryable, now, now])
 
-    def failures(self, run_id: str | None = None) -> list[dict]:
-        sql = "SELECT file_path, stage, error_class, message, retryable, occurred_at FROM failures"
-        params = []
+    def record_failure(self, run_id: str | None, file_path: str, content_hash: str | None, stage: str, error: BaseException) -> None:
+        self.record_failures(run_id, [Failure.of(file_path, content_hash, stage, error)])
+
+    def failures(self, run_id: str | None = None, include_resolved: bool = False) -> list[dict]:
+        """Open failures (of one run, or all), oldest first."""
+        where, params = ["TRUE"], []
         if run_id:
-            sql, params = sql + " WHERE run_id = ?", [run_id]
-        cur = self.con.execute(sql + " ORDER BY occurred_at", params)
+            where, params = where + ["run_id = ?"], [run_id]
+        if not include_resolved:
+            where.append("resolved_at IS NULL")
+        return self._dicts(
+            "SELECT file_path, content_hash, stage, error_class, message, retryable, attempts, occurred_at, last_seen, resolved_at, resolution "
+            f"FROM failures WHERE {' AND '.join(where)} ORDER BY occurred_at", params)
+
+    def requeue(self, paths: list[str] | None = None) -> int:
+        """Mark open failures (all, or those of these files) for another try on the next run; returns how many."""
+        sql = "UPDATE failures SET resolved_at = ?, resolution = 'requeued' WHERE resolved_at IS NULL"
+        params: list = [_now()]
+        if paths is not None:
+            sql += " AND list_contains(?, file_path)"
+            params.append([str(Path(p).resolve()) for p in paths] + list(paths))
+        return self._value(sql, params)
+
+    def _dicts(self, sql: str, params: list) -> list[dict]:
+        cur = self.con.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
-    # -- results -----------------------------------------------------------
+    # -- results -------------------------------------------------------------
 
-    def save_call(self, record: CallRecord, analysis: CallAnalysis, run_id: str | None) -> None:
-        """Write one call's transcript and scores atomically; re-saving replaces that script version's results."""
-        t = analysis.transcript
-        key = [record.content_hash, analysis.script_id, analysis.script_version]
-        model = (t.asr or {}).get("model", "human transcript")
-        pipeline_version = (t.asr or {}).get("pipeline_version")
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
+    def load(self, rows: Rows, replace_transcripts: bool = False) -> None:
+        """Load many calls' rows in one transaction, one set-based insert per table.
+
+        A call's transcript is written once per content (kept unless `replace_transcripts`);
+        a script version's verdicts replace that version's earlier ones; recordings are added once;
+        open failures of the calls now scored are resolved."""
+        import pyarrow as pa
+
+        con, names = self.con, []
         try:
-            if not con.execute("SELECT 1 FROM calls WHERE content_hash = ?", [record.content_hash]).fetchone():
-                con.execute(
-                    "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [record.content_hash, record.call_id, record.file_path, record.manager_id, record.manager_name,
-                     record.started_at, record.direction, analysis.duration, t.channel_layout, t.language,
-                     json.dumps(t.asr), t.warnings, _now(), run_id],
-                )
-                if t.segments:
-                    con.executemany(
-                        "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [[record.content_hash, i, s.speaker, s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob,
-                          json.dumps([asdict(w) for w in s.words]) if s.words else None, s.looped, s.overlap]
-                         for i, s in enumerate(t.segments)],
-                    )
-            for table in _PER_SCRIPT_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE content_hash = ? AND script_id = ? AND script_version = ?", key)
-            sc, m = analysis.scores, analysis.metrics
-            con.execute(
-                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                key + [model, pipeline_version, sc.script_compliance, sc.objection_handling, sc.overall, analysis.flags,
-                       len(analysis.stop_words), len(analysis.objections), sum(o.handled for o in analysis.objections),
-                       m.manager_talk_seconds, m.client_talk_seconds, json.dumps(analysis.reliability),
-                       json.dumps(asdict(analysis.options)), _now(), run_id],
-            )
-            if analysis.steps:
-                con.executemany("INSERT INTO step_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [s.id, s.status, s.found, s.score, s.start, s.end, s.evidence, s.phrase, s.context, s.required, s.on_time, s.in_order]
-                    for s in analysis.steps])
-            if analysis.stop_words:
-                con.executemany("INSERT INTO stop_word_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [h.id, h.speaker, h.start, h.text, h.context, h.severity, h.score] for h in analysis.stop_words])
-            if analysis.objections:
-                con.executemany("INSERT INTO objections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    key + [i, o.id, o.start, o.text, o.context, o.score, o.handled, o.handling_found, o.handling_missing,
-                           json.dumps([asdict(p) for p in o.handling], ensure_ascii=False)]
-                    for i, o in enumerate(analysis.objections)])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            for table, columns in rows.tables.items():
+                if columns:
+                    names.append(table)
+                    con.register(f"new_{table}", pa.table(columns))
+            with self._transaction():
+                if "calls" in names:
+                    if replace_transcripts:
+                        con.execute("DELETE FROM segments WHERE content_hash IN (SELECT content_hash FROM new_calls)")
+                        con.execute("DELETE FROM calls WHERE content_hash IN (SELECT content_hash FROM new_calls)")
+                    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT content_hash FROM new_calls "
+                                "WHERE content_hash NOT IN (SELECT content_hash FROM calls)")
+                    con.execute("INSERT INTO calls BY NAME SELECT * FROM new_calls WHERE content_hash IN (SELECT content_hash FROM fresh)")
+                    if "segments" in names:
+                        con.execute("INSERT INTO segments BY NAME SELECT * FROM new_segments WHERE content_hash IN (SELECT content_hash FROM fresh)")
+                if "recordings" in names:
+                    con.execute("INSERT INTO recordings BY NAME SELECT DISTINCT ON (file_path, content_hash) * FROM new_recordings n WHERE NOT EXISTS "
+                                "(SELECT 1 FROM recordings r WHERE r.file_path = n.file_path AND r.content_hash = n.content_hash)")
+                if "scores" in names:
+                    for table in _PER_SCRIPT_TABLES:
+                        con.execute(f"DELETE FROM {table} t USING new_scores n WHERE t.content_hash = n.content_hash "
+                                    "AND t.script_id = n.script_id AND t.script_version = n.script_version")
+                    for table in _PER_SCRIPT_TABLES:
+                        if table in names:
+                            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_{table}")
+                    con.execute("UPDATE failures SET resolved_at = ?, resolution = 'processed' "
+                                "WHERE resolved_at IS NULL AND content_hash IN (SELECT content_hash FROM new_scores)", [_now()])
+        finally:
+            for table in names:
+                con.unregister(f"new_{table}")
+
+    def save_call(self, record: CallRecord, analysis: CallAnalysis, run_id: str | None, replace_transcript: bool = False) -> None:
+        """Write one call's transcript and scores atomically; re-saving replaces that script version's results."""
+        rows = call_rows(record, analysis.transcript, analysis.duration, run_id).extend(score_rows(record.content_hash, analysis, run_id))
+        self.load(rows, replace_transcripts=replace_transcript)
 
     def transcripts(self, script_id: str | None = None) -> list[tuple[str, str, str | None, Transcript]]:
         """(content hash, call id, manager name, stored transcript) of every call, or of those scored with `script_id`."""
@@ -306,3 +524,16 @@ class Store:
             [script_id, script_id],
         ).fetchall()
         return [ManagerSummary(*row) for row in rows]
+
+
+class _Transaction:
+    """BEGIN ... COMMIT, or ROLLBACK on any error (also KeyboardInterrupt)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __enter__(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def __exit__(self, exc_type, *_) -> None:
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")

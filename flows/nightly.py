@@ -1,69 +1,105 @@
 """The nightly batch: every new recording in a folder, one Prefect task per call.
 
-Tasks only compute; the flow itself is the single DuckDB writer, saving each
-call in one transaction as its task finishes.
+Tasks only compute (on this machine's threads, or on a Dask cluster's
+workers) and hand back their call's rows; the flow is the one writer, loading
+every `write_every` finished calls in one short set-based transaction and
+leaving the database file free in between.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import socket
+import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.futures import as_completed
+from prefect.tasks import exponential_backoff
 
-from callqa import __version__
 from callqa.batch import CallJob, plan_batch, process_call
 from callqa.config import Settings, load_settings
 from callqa.errors import is_retryable
-from callqa.store import Store
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    db_path: str
-    found: int
-    processed: int
-    skipped: int
-    failed: int
+from callqa.store import Failure, Rows, call_rows, recording_rows, score_rows
+from flows.runs import RunLog, RunProgress, RunResult, versions
 
 
 def _retry_if_retryable(_task, _task_run, state) -> bool:
-    return isinstance(state.data, BaseException) and is_retryable(state.data)
+    try:
+        state.result()
+    except BaseException as exc:  # the task's own exception, re-raised from its state
+        return is_retryable(exc)
+    return False
 
 
-@task(task_run_name="analyze {job.record.call_id}", retry_condition_fn=_retry_if_retryable, retry_delay_seconds=[5, 30])
-def analyze_call(job: CallJob, settings: Settings):
-    return process_call(job, settings)
+@task(task_run_name="analyze {job.record.call_id}", retry_condition_fn=_retry_if_retryable,
+      retry_delay_seconds=exponential_backoff(backoff_factor=5), retry_jitter_factor=0.5)
+def analyze_call(job: CallJob, settings: Settings, run_id: str) -> Rows:
+    """One call's rows, ready to load; where it ran is kept with the call."""
+    analysis = process_call(job, settings)
+    analysis.transcript.asr = (analysis.transcript.asr or {}) | {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+    return call_rows(job.record, analysis.transcript, analysis.duration, run_id).extend(score_rows(job.record.content_hash, analysis, run_id))
+
+
+def _task_runner(settings: Settings):
+    if settings.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.dask_address)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=settings.workers)
 
 
 @flow(name="callqa-nightly", log_prints=True)
-def nightly(recordings_dir: str | None = None, db_path: str | None = None, script: str | None = None, force: bool = False) -> RunResult:
-    """Transcribe, check and store every recording not processed yet."""
+def nightly(recordings_dir: str | None = None, db_path: str | None = None, script: str | None = None,
+            force: bool = False, progress_bar: bool = False) -> RunResult:
+    """Transcribe, check and store every recording not processed yet.
+
+    `force`: process again recordings already scored, replacing their transcripts and scores."""
     logger = get_run_logger()
     settings = load_settings(recordings_dir=recordings_dir, db_path=db_path)
     folder = Path(settings.recordings_dir)
-    with Store(settings.db_path) as store:
-        run_id = store.start_run(str(folder), __version__)
-        plan = plan_batch(folder, store, settings, script_override=script, force=force)
+    clock = time.perf_counter()
+    run = RunLog(settings, str(folder), replace_transcripts=force)
+    try:
+        with run.open(read_only=True) as store:
+            done = set() if force else store.done_keys()
+            failed_for_good = set() if force else store.terminal_failures()
+        plan = plan_batch(folder, settings, done, failed_for_good, script_override=script)
+        run.timings["plan_s"] = round(time.perf_counter() - clock, 3)
+        run.counts |= {"found": plan.found, "skipped": len(plan.skipped), "failed": len(plan.failures)}
         for failure in plan.failures:
-            logger.warning("skipping %s: %s", failure.file_path, failure.error)
-            store.record_failure(run_id, failure.file_path, failure.content_hash, failure.stage, failure.error, retryable=False)
-        logger.info("%d recordings found, %d to process, %d already done", plan.found, len(plan.jobs), len(plan.skipped))
-        task = analyze_call.with_options(retries=settings.task_retries)
-        with ThreadPoolTaskRunner(max_workers=settings.workers) as runner:
-            futures = [runner.submit(task, parameters={"job": job, "settings": settings}) for job in plan.jobs]
-            processed = failed = 0
-            for job, future in zip(plan.jobs, futures):
+            logger.warning("skipping %s: %s", failure.file_path, failure.message)
+        run.write(recording_rows(plan.recordings, run.run_id), plan.failures, versions=versions(settings) | {"scripts": plan.scripts})
+        logger.info("%d recordings found, %d to process, %d already done or copies", plan.found, len(plan.jobs), len(plan.skipped))
+
+        progress = RunProgress(len(plan.jobs), "calls", progress_bar)
+        task_ = analyze_call.with_options(retries=settings.task_retries)
+        pending, failures = Rows(), []
+        started = time.perf_counter()
+        with _task_runner(settings) as runner:
+            futures = {runner.submit(task_, parameters={"job": job, "settings": settings, "run_id": run.run_id}): job for job in plan.jobs}
+            for future in as_completed(list(futures)):
+                job = futures[future]
                 outcome = future.result(raise_on_failure=False)
                 if isinstance(outcome, BaseException):
-                    failed += 1
                     logger.warning("%s failed: %s", job.record.file_path, outcome)
-                    store.record_failure(run_id, job.record.file_path, job.record.content_hash, "analyze", outcome, is_retryable(outcome))
+                    failures.append(Failure.of(job.record.file_path, job.record.content_hash, "analyze", outcome))
+                    run.counts["failed"] += 1
                 else:
-                    store.save_call(job.record, outcome, run_id)
-                    processed += 1
-        failed += len(plan.failures)
-        store.finish_run(run_id, plan.found, processed, len(plan.skipped), failed)
-    return RunResult(run_id, str(settings.db_path), plan.found, processed, len(plan.skipped), failed)
+                    pending.extend(outcome)
+                    run.counts["processed"] += 1
+                    run.counts["audio_seconds"] += sum(outcome.tables["calls"]["duration"])
+                progress.advance()
+                if pending.count("scores") + len(failures) >= settings.write_every:
+                    run.timings["work_s"] = round(time.perf_counter() - started, 3)
+                    run.write(pending, failures)
+                    pending, failures = Rows(), []
+        progress.close()
+        run.timings["work_s"] = round(time.perf_counter() - started, 3)
+        run.write(pending, failures, status="finished")
+    except BaseException:
+        run.write(status="failed")
+        raise
+    return run.result()

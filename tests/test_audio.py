@@ -3,7 +3,7 @@ import pytest
 
 from callqa.audio import SAMPLE_RATE, decode_audio
 from callqa.errors import AudioError
-from samples import EXAMPLES
+from samples import EXAMPLES, three_hour_recording
 
 CALLS = EXAMPLES / "calls"
 
@@ -81,3 +81,16 @@ def test_mp3_cut_to_its_first_bytes_is_an_error(tmp_path):
     (tmp_path / "stub.mp3").write_bytes((CALLS / "ru-01.mp3").read_bytes()[:200])
     with pytest.raises(AudioError, match="stub.mp3"):
         decode_audio(tmp_path / "stub.mp3")
+
+
+def test_a_three_hour_recording_is_refused_from_its_header(tmp_path):
+    path = three_hour_recording(tmp_path / "all-night.flac")
+    with pytest.raises(AudioError, match="all-night.flac: 180 min long, more than the 120 min") as err:
+        decode_audio(path, max_seconds=120 * 60)
+    assert "max_call_minutes" in err.value.hint
+
+
+def test_a_real_recording_over_the_limit_is_refused(tmp_path):
+    with pytest.raises(AudioError, match="more than the 1 min"):
+        decode_audio(CALLS / "ru-01.mp3", max_seconds=60)
+    assert decode_audio(CALLS / "ru-01.mp3", max_seconds=120).duration > 90

@@ -9,8 +9,7 @@ from samples import copy_call
 
 def test_plan_reads_sidecar_metadata(calls_dir, tmp_path, settings):
     copy_call("ru-01", calls_dir)
-    with Store(tmp_path / "db.duckdb") as store:
-        plan = plan_batch(calls_dir, store, settings)
+    plan = plan_batch(calls_dir, settings)
     [job] = plan.jobs
     meta = json.loads((calls_dir / "ru-01.json").read_text())
     assert job.record.call_id == "ru-01" and job.record.manager_name == meta["manager_name"]
@@ -21,21 +20,21 @@ def test_plan_reads_sidecar_metadata(calls_dir, tmp_path, settings):
 def test_same_content_under_another_name_is_one_call(calls_dir, tmp_path, settings):
     copy_call("ru-01", calls_dir)
     copy_call("ru-01", calls_dir, name="ru-01-copy")
-    with Store(tmp_path / "db.duckdb") as store:
-        plan = plan_batch(calls_dir, store, settings)
+    plan = plan_batch(calls_dir, settings)
     assert plan.found == 2 and len(plan.jobs) == 1 and len(plan.skipped) == 1
 
 
 def test_scored_calls_are_skipped_unless_forced(calls_dir, tmp_path, settings, ru_script):
     copy_call("ru-01", calls_dir)
     with Store(tmp_path / "db.duckdb") as store:
-        [job] = plan_batch(calls_dir, store, settings).jobs
+        [job] = plan_batch(calls_dir, settings).jobs
         analysis = analyze_transcript(transcript_from_dict({"segments": []}), ru_script)
         store.save_call(job.record, analysis, None)
-        assert plan_batch(calls_dir, store, settings).jobs == []
-        assert len(plan_batch(calls_dir, store, settings, force=True).jobs) == 1
-        # a new script version is new work for the same recording
-        assert len(plan_batch(calls_dir, store, settings, script_override="brightwindows-outbound").jobs) == 1
+        done = store.done_keys()
+    assert plan_batch(calls_dir, settings, done).jobs == []
+    assert len(plan_batch(calls_dir, settings).jobs) == 1  # what --force plans
+    # a new script version is new work for the same recording
+    assert len(plan_batch(calls_dir, settings, done, script_override="brightwindows-outbound").jobs) == 1
 
 
 def test_bad_metadata_becomes_a_failure_not_a_crash(calls_dir, tmp_path, settings):
@@ -45,10 +44,9 @@ def test_bad_metadata_becomes_a_failure_not_a_crash(calls_dir, tmp_path, setting
     orphan = copy_call("ru-03", calls_dir)
     orphan.with_suffix(".json").unlink()  # no sidecar and no default script
     (calls_dir / "notes.txt").write_text("not a recording")
-    with Store(tmp_path / "db.duckdb") as store:
-        plan = plan_batch(calls_dir, store, settings)
+    plan = plan_batch(calls_dir, settings)
     assert [j.record.file_path for j in plan.jobs] == [str(good)]
-    reasons = {f.file_path: str(f.error) for f in plan.failures}
+    reasons = {f.file_path: f.message for f in plan.failures}
     assert "not valid JSON" in reasons[str(broken)]
     assert "no script for this recording" in reasons[str(orphan)]
     assert plan.found == 3
@@ -64,8 +62,15 @@ def test_an_edited_script_is_picked_up_by_the_next_batch(calls_dir, tmp_path, se
     shutil.copytree(SCRIPTS, scripts)
     copy_call("ru-01", calls_dir)
     local = settings.model_copy(update={"scripts_dir": scripts})
-    with Store(tmp_path / "db.duckdb") as store:
-        first = plan_batch(calls_dir, store, local).jobs[0].script.version
-        path = scripts / "stroydom-inbound.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace(f"version: {first}", f"version: {first + 1}"), encoding="utf-8")
-        assert plan_batch(calls_dir, store, local).jobs[0].script.version == first + 1
+    first = plan_batch(calls_dir, local).jobs[0].script.version
+    path = scripts / "stroydom-inbound.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(f"version: {first}", f"version: {first + 1}"), encoding="utf-8")
+    assert plan_batch(calls_dir, local).jobs[0].script.version == first + 1
+
+
+def test_a_broken_link_is_a_read_failure_not_silence(calls_dir, settings):
+    (calls_dir / "gone.mp3").symlink_to(calls_dir / "moved-away.mp3")
+    plan = plan_batch(calls_dir, settings)
+    [failure] = plan.failures
+    assert (plan.found, failure.stage, failure.retryable) == (1, "read", False)
+    assert "cannot read file" in failure.message
