@@ -64,6 +64,8 @@ def _score(chunk: _Chunk) -> list[Scored]:
 
 def score_stored(calls: list[Job], script: Script, options: AnalysisOptions, workers: int, rows_for_run: str | None = None) -> Iterator[list[Scored]]:
     """Score stored transcripts with `script` over `workers` processes, yielding chunks as they finish."""
+    if not calls:
+        return
     if workers <= 1 or len(calls) < 200:
         yield _score(_Chunk(calls, script, options, rows_for_run))
         return

@@ -34,12 +34,31 @@ def settings():
 
 
 @pytest.fixture
+def scored_db(tmp_path, ru_script):
+    """A database with two calls (from written transcripts) scored with the bundled Russian script."""
+    from callqa.scoring import analyze_transcript
+    from callqa.store import CallRecord, Store
+    from callqa.transcript import transcript_from_dict
+
+    path = tmp_path / "db.duckdb"
+    calls = {
+        "good": ["Добрый день, компания СтройДом, меня зовут Анна.", "Какой ремонт вы планируете? На какой бюджет вы рассчитываете?"],
+        "short": ["Алло.", "Какой ремонт вы планируете?"],
+    }
+    with Store(path) as store:
+        for call_id, lines in calls.items():
+            transcript = transcript_from_dict({"segments": [
+                {"speaker": "manager", "start": i * 4.0, "end": i * 4.0 + 3, "text": text} for i, text in enumerate(lines)]})
+            store.save_call(CallRecord(call_id, call_id, f"{call_id}.mp3", "m-1", "Анна Иванова"), analyze_transcript(transcript, ru_script, call_id), None)
+    return path
+
+
+@pytest.fixture
 def calls_dir(tmp_path):
     """A fresh folder to put recordings (and their sidecars) in."""
     folder = tmp_path / "calls"
     folder.mkdir()
     return folder
-
 
 
 @pytest.fixture(scope="session")

@@ -61,3 +61,14 @@ def three_hour_recording(target: Path) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return target
+
+
+def new_version(script_path, folder, edit=lambda text: text):
+    """A copy of a script file with its version bumped (and `edit` applied), next to its catalogues."""
+    text = script_path.read_text(encoding="utf-8")
+    version = int(text.split("version: ")[1].split()[0])
+    target = folder / script_path.name
+    target.write_text(edit(text.replace(f"version: {version}", f"version: {version + 1}")), encoding="utf-8")
+    if not (folder / "catalogues").exists():
+        (folder / "catalogues").symlink_to(SCRIPTS / "catalogues")
+    return target

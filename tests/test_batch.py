@@ -74,3 +74,27 @@ def test_a_broken_link_is_a_read_failure_not_silence(calls_dir, settings):
     [failure] = plan.failures
     assert (plan.found, failure.stage, failure.retryable) == (1, "read", False)
     assert "cannot read file" in failure.message
+
+
+def test_pbx_names_and_a_manager_directory_give_each_job_its_manager(calls_dir, tmp_path, settings):
+    import shutil
+
+    from samples import EXAMPLES
+
+    (tmp_path / "managers.csv").write_text("id,name,team,extension\nm-ivanova,Анна Иванова,north,214\n", encoding="utf-8")
+    for name in ("out-79123456789-214-20261120-101500", "out-79123456789-299-20261120-111500", "voicemail-export"):
+        shutil.copyfile(EXAMPLES / "calls" / "ru-01.mp3", calls_dir / f"{name}.mp3")
+        (calls_dir / f"{name}.mp3").write_bytes((calls_dir / f"{name}.mp3").read_bytes() + name.encode())  # three contents
+    local = settings.model_copy(update={"filename_pattern": "out-<client>-<manager_ext>-<YYYYMMDD-HHMMSS>",
+                                        "managers_file": tmp_path / "managers.csv", "default_script": "stroydom-inbound"})
+    plan = plan_batch(calls_dir, local)
+    [job] = plan.jobs
+    record = job.record
+    assert (record.manager_id, record.manager_name, record.team, record.manager_ext) == ("m-ivanova", "Анна Иванова", "north", "214")
+    assert record.started_at.isoformat() == "2026-11-20T10:15:00" and record.metadata_sources == ("filename",)
+    assert record.client_phone_hash and "9123456789" not in record.client_phone_hash
+    reasons = {f.file_path.rsplit("/", 1)[1]: (f.stage, f.retryable, f.message) for f in plan.failures}
+    assert reasons["out-79123456789-299-20261120-111500.mp3"][:2] == ("metadata", False)
+    assert "unknown manager extension 299" in reasons["out-79123456789-299-20261120-111500.mp3"][2]
+    assert "does not match filename_pattern" in reasons["voicemail-export.mp3"][2]
+    assert len(plan.recordings) == 3  # failed ones are still known recordings, with their hashes

@@ -107,3 +107,28 @@ def test_db_upgrade_reports_what_it_did(tmp_path):
     assert "already current" in _invoke("db", "upgrade", "--db", path).output
     missing = _invoke("db", "upgrade", "--db", tmp_path / "none.duckdb")
     assert missing.exit_code != 0 and "no database" in missing.output and not (tmp_path / "none.duckdb").exists()
+
+
+def test_failures_retry_and_runs_commands(tmp_path):
+    from callqa.errors import AudioError
+    from callqa.store import Store
+
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        run_id = store.start_run("/calls", {"callqa": "0.1.0", "model": "base"})
+        store.record_failure(run_id, "/calls/a.mp3", "h1", "analyze", AudioError("a.mp3: not a readable audio file"))
+        store.update_run(run_id, status="finished", found=1, processed=0, skipped=0, failed=1, audio_seconds=0.0)
+    listed = _invoke("failures", "--db", db)
+    assert listed.exit_code == 0 and "/calls/a.mp3  [analyze, terminal] AudioError: a.mp3: not a readable audio file" in listed.output
+    assert "finished" in _invoke("runs", "--db", db).output and "1 found, 0 processed" in _invoke("runs", "--db", db).output
+    requeued = _invoke("retry", "/calls/a.mp3", "--db", db)
+    assert requeued.exit_code == 0 and "1 failure(s) re-queued" in requeued.output
+    assert _invoke("failures", "--db", db).output.strip() == "no failures"
+    assert "-> requeued" in _invoke("failures", "--all", "--db", db).output
+    assert "nothing to re-queue" in _invoke("retry", "--db", db).output
+
+
+def test_reading_commands_without_a_database_say_what_to_do(tmp_path):
+    for command in ("failures", "runs", "retry", "summary"):
+        result = _invoke(command, "--db", tmp_path / "none.duckdb")
+        assert result.exit_code == 1 and "callqa run FOLDER" in result.output, command
