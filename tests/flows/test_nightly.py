@@ -23,6 +23,19 @@ def batch_dir(calls_dir):
     return calls_dir
 
 
+def _attempts(names):
+    """How many times Prefect ran each task of these names, over every flow run so far."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_task_runs()
+
+    return sorted({r.run_count for r in asyncio.run(read()) if r.name in names})
+
+
 def _tables(db):
     con = duckdb.connect(str(db), read_only=True)
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
@@ -75,3 +88,5 @@ def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(b
     forced = nightly(recordings_dir=str(batch_dir), db_path=str(db), script="stroydom-inbound", force=True)
     assert (forced.processed, forced.failed) == (3, 5)
     assert _tables(db) == counts  # transcripts and scores replaced, nothing added
+    # a broken file fails once per run: its error says retrying cannot help, so Prefect does not retry it
+    assert _attempts({"analyze empty", "analyze notes", "analyze cut", "analyze all-night"}) == [1]
