@@ -270,7 +270,7 @@ def run_pipeline(args, calls: list[dict]) -> dict:
     from callqa.asr import get_transcriber
     from callqa.audio import decode_audio
     from callqa.batch import plan_batch, process_call
-    from callqa.errors import CallQAError, is_retryable
+    from callqa.errors import CallQAError
     from callqa.scoring import analyze_transcript
     from callqa.scripts import find_script
     from callqa.store import Store
@@ -298,26 +298,26 @@ def run_pipeline(args, calls: list[dict]) -> dict:
         audio, failed = 0.0, []
         # As flows/nightly.py without Prefect: `workers` calls analysed at once, the one store written by this thread.
         with Store(Path(tmp) / "speed.duckdb") as store, ThreadPoolExecutor(max_workers=settings.workers) as pool:
-            run_id = store.start_run(str(folder), __version__)
-            plan = plan_batch(folder, store, settings)
+            run_id = store.start_run(str(folder), {"callqa": __version__})
+            plan = plan_batch(folder, settings, store.done_keys())
             futures = [pool.submit(process_call, job, settings) for job in plan.jobs]
             for job, future in zip(plan.jobs, futures):
                 try:
                     analysis = future.result()
                 except CallQAError as exc:
-                    store.record_failure(run_id, job.record.file_path, job.record.content_hash, "analyze", exc, is_retryable(exc))
+                    store.record_failure(run_id, job.record.file_path, job.record.content_hash, "analyze", exc)
                     failed.append(f"{job.record.call_id}: {exc}")
                     continue
                 store.save_call(job.record, analysis, run_id)
                 audio += analysis.duration
-            store.finish_run(run_id, plan.found, len(plan.jobs) - len(failed), len(plan.skipped), len(failed) + len(plan.failures))
+            store.update_run(run_id, status="finished", found=plan.found, processed=len(plan.jobs) - len(failed))
             wall = time.perf_counter() - started
             loads.append(os.getloadavg()[0])
             stored, words = store.con.execute("SELECT (SELECT count(*) FROM scores), (SELECT sum(json_array_length(words)) FROM segments)").fetchone()
     figures = _figures(stored, audio, wall, model_load + warmup, loads)
     o = transcriber.options
     return {**figures, "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": words,
-            "failed": failed + [str(f.error) for f in plan.failures], "model": settings.model, "device": o.device, "compute_type": o.compute_type,
+            "failed": failed + [f.message for f in plan.failures], "model": settings.model, "device": o.device, "compute_type": o.compute_type,
             "beam_size": o.beam_size, "batch_size": o.batch_size, "cpu_threads": settings.cpu_threads, "hotwords": settings.hotwords,
             "workers": settings.workers, "callqa": __version__, "gpu": _gpu() if o.device == "cuda" else None}
 

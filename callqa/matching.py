@@ -19,7 +19,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from rapidfuzz import fuzz, process
 
-from callqa.nlp import NEGATIONS, Token, is_function_word, lemmatize
+from callqa.nlp import NEGATIONS, Token, is_dictionary_word, is_function_word, lemmatize, same_stem
 from callqa.transcript import Segment
 
 __all__ = ["CallIndex", "Found", "Hit", "MatchParams", "PhraseBatch", "PhraseSet", "Turn", "expand_placeholders"]
@@ -28,6 +28,8 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _ITEM = re.compile(r"\(([^()]*)\)|[^\s()]+")  # "(бюджет|сумма)" or a word
 _SET_OFF = set(",;:-—–…")
 _SENTENCE_END = set(".!?")
+# Discourse particles a filler leans on when the recogniser wrote no punctuation ("ну короче").
+_DISCOURSE = frozenset({"ну", "вот", "well"})
 
 
 @dataclass(frozen=True)
@@ -298,10 +300,24 @@ class CallIndex:
             words = list(dict.fromkeys(w for options in tokens for w in options))
             row = {w: i for i, w in enumerate(words)}
             scores = process.cdist(words, vocab, scorer=fuzz.ratio, dtype=np.uint8)
+            self._drop_other_words(scores, words, vocab)
             order = [row[w] for options in tokens for w in options]
             starts = np.cumsum([0] + [len(options) for options in tokens[:-1]])
             matrix[:, :-1] = np.maximum.reduceat(scores[order], starts, axis=0)
         return matrix
+
+    FUZZY_FROM = 60  # below any floor: pairs under it never count anyway
+
+    def _drop_other_words(self, scores: np.ndarray, words: list[str], vocab: list[str]) -> None:
+        """Fuzzy similarity is for recogniser slips and spelling variants: a word of the
+        call that the dictionary knows and whose lemma differs from the phrase word's
+        is another word, not a slip, unless both share a stem; its similarity is zeroed
+        ("понимаю" is not "подумаю", "думаю" not "подумаю", "frames" not "timeframe")."""
+        rows, cols = np.nonzero((scores >= self.FUZZY_FROM) & (scores < 100))
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            word, said = words[r], vocab[c]
+            if not same_stem(word, said) and is_dictionary_word(said, self.language):
+                scores[r, c] = 0
 
     def search(self, phrases: PhraseSet, speakers: tuple[str, ...], params: MatchParams, turns: set[int] | None = None) -> list[Hit]:
         """Every separate occurrence at or above the threshold, best first; optionally only in `turns`."""
@@ -407,8 +423,21 @@ class CallIndex:
         return Hit(score, phrase, turn_index, turn.times[a][0], turn.times[b][1], text, context, (a, b))
 
     def is_set_off(self, hit: Hit) -> bool:
-        """Whether the matched words open a sentence or stand apart by punctuation, as fillers do ("Ну, типа, сделаем")."""
+        """Whether the matched words open a sentence, stand apart by punctuation or follow
+        a discourse particle, as fillers do ("Ну, типа, сделаем", "ну короче кухня")."""
         turn = self.turns[hit.turn]
         before = turn.text[: turn.tokens[hit.tokens[0]].start].rstrip()
         after = turn.text[turn.tokens[hit.tokens[1]].end :].lstrip()
-        return not before or before[-1] in _SET_OFF | _SENTENCE_END or after[:1] in _SET_OFF
+        previous = self.word_before(hit)
+        return not before or before[-1] in _SET_OFF | _SENTENCE_END or after[:1] in _SET_OFF or (
+            previous is not None and previous.text in _DISCOURSE)
+
+    def word_before(self, hit: Hit) -> Token | None:
+        """The word said right before a hit in its turn, if no punctuation stands between them."""
+        turn = self.turns[hit.turn]
+        first = hit.tokens[0]
+        if first == 0:
+            return None
+        previous = turn.tokens[first - 1]
+        gap = turn.text[previous.end : turn.tokens[first].start]
+        return None if any(c in _SET_OFF or c in _SENTENCE_END for c in gap) else previous

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_function_word", "lemmatize", "plain_words"]
+__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_dictionary_word", "is_function_word", "lemmatize", "plain_words", "same_stem"]
 
 SUPPORTED_LANGUAGES = ("ru", "en")
 # Words that negate the phrase they stand in or before ("это не дорого"); a bare
@@ -70,6 +70,32 @@ def is_function_word(word: str, language: str) -> bool:
     return word in _stop_words(language)
 
 
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    table = _english_lemmas()
+    return frozenset(str(v).lower() for v in table.values())
+
+
+@lru_cache(maxsize=200_000)
+def is_dictionary_word(lemma: str, language: str) -> bool:
+    """Whether a lemma is a word the language's dictionary knows (pymorphy3's for
+    Russian, spaCy's lemma table for English), as opposed to a recogniser slip
+    or a misspelling ("дурго", "страдом")."""
+    if language == "ru":
+        return _morph().word_is_known(lemma)
+    return lemma in _english_words() or lemma in _english_lemmas()
+
+
+STEM_PREFIX = 4  # letters two different dictionary words must share to count as one word fuzzily
+
+
+def same_stem(a: str, b: str) -> bool:
+    """Whether two words start alike ("квадратик"/"квадрат", "отдавать"/"отдать"),
+    unlike a prefixed form ("подумать"/"думать", "уехать"/"приехать") or a
+    look-alike ("понимать"/"подумать", "некуда"/"некогда", "timeframe"/"frame")."""
+    return len(a) >= STEM_PREFIX and len(b) >= STEM_PREFIX and a[:STEM_PREFIX] == b[:STEM_PREFIX]
+
+
 @lru_cache(maxsize=200_000)
 def _lemma(word: str, language: str) -> str:
     if language == "ru":
@@ -79,16 +105,49 @@ def _lemma(word: str, language: str) -> str:
     return _english_lemmas().get(word, word).lower()
 
 
+# Russian words joined by a hyphen to a particle. "что-то", "какой-нибудь", "кое-что" are
+# indefinite pronouns, other words than "что" or "какой": one token. The emphatic "-то"
+# and "-ка" of speech ("заезжать-то когда?", "давай-ка") add nothing: the word alone.
+_INTERROGATIVES = frozenset({"что", "кто", "где", "как", "какой", "когда", "куда", "откуда", "сколько", "чей", "почему", "зачем", "каков"})
+_INDEFINITE = frozenset({"то", "нибудь", "либо"})
+_EMPHATIC = frozenset({"то", "ка"})
+# Colloquial spellings that the dictionary reads as other words ("скока" as a form of "скок").
+_COLLOQUIAL = {"скока": "сколько", "скоко": "сколько", "када": "когда", "тока": "только", "ваще": "вообще", "чо": "что", "ничо": "ничего"}
+
+
+def _lemma_of(surface: str, language: str) -> str:
+    if language == "ru" and surface in _COLLOQUIAL:
+        return _COLLOQUIAL[surface]
+    return _lemma(surface, language)
+
+
 @lru_cache(maxsize=65536)
 def lemmatize(text: str, language: str) -> tuple[Token, ...]:
     """Word tokens of `text` with lemmas; punctuation dropped."""
     tokenizer = _tokenizer(language)
     with _lock:  # spaCy's tokenizer is not documented as thread-safe
         doc = tokenizer(text)
-    tokens = []
-    for tok in doc:
+    tokens: list[Token] = []
+    skip = 0
+    for i, tok in enumerate(doc):
+        if skip:
+            skip -= 1
+            continue
         if not _WORD.fullmatch(tok.text):
             continue
         surface = tok.text.lower().replace("ё", "е")
-        tokens.append(Token(surface, _lemma(surface, language), tok.idx, tok.idx + len(tok.text)))
+        if language == "ru" and i + 2 < len(doc) and doc[i + 1].text == "-" and not tok.whitespace_ and not doc[i + 1].whitespace_:
+            particle = doc[i + 2].text.lower()
+            lemma = _lemma_of(surface, language)
+            if (particle in _INDEFINITE and lemma in _INTERROGATIVES) or surface == "кое":
+                end = doc[i + 2].idx + len(doc[i + 2].text)
+                joined = f"{surface}-{particle}"
+                tokens.append(Token(joined, f"{lemma}-{particle}" if surface != "кое" else joined, tok.idx, end))
+                skip = 2
+                continue
+            if particle in _EMPHATIC:
+                tokens.append(Token(surface, lemma, tok.idx, tok.idx + len(tok.text)))
+                skip = 2
+                continue
+        tokens.append(Token(surface, _lemma_of(surface, language), tok.idx, tok.idx + len(tok.text)))
     return tuple(tokens)

@@ -3,6 +3,7 @@ author tries a change on yesterday's calls before switching it on."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -11,8 +12,7 @@ from dataclasses import dataclass
 
 from callqa.scoring import AnalysisOptions, analyze_transcript
 from callqa.scripts import Script
-from callqa.store import Rows, Store, score_rows
-from callqa.transcript import Transcript
+from callqa.store import Rows, Store, StoredCall, score_rows
 
 __all__ = ["ScriptTrial", "score_stored", "try_script"]
 
@@ -41,13 +41,12 @@ class ScriptTrial:
     seconds: float
 
 
-Job = tuple[str, str | None, Transcript]  # content hash, manager name, transcript
 Scored = tuple[str, dict[str, str], Rows | None]  # content hash, each step's status, the rows to store (or None)
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    calls: list[Job]
+    calls: list[StoredCall]
     script: Script
     options: AnalysisOptions
     rows_for_run: str | None  # the run whose rows to build; None: verdicts only (a trial writes nothing)
@@ -55,14 +54,15 @@ class _Chunk:
 
 def _score(chunk: _Chunk) -> list[Scored]:
     scored = []
-    for h, manager, t in chunk.calls:
-        analysis = analyze_transcript(t, chunk.script, h, chunk.options, manager)
+    for call in chunk.calls:
+        h = call.content_hash
+        analysis = analyze_transcript(call.transcript(), chunk.script, h, chunk.options, call.manager_name)
         rows = score_rows(h, analysis, chunk.rows_for_run) if chunk.rows_for_run is not None else None
         scored.append((h, {s.id: s.status for s in analysis.steps}, rows))
     return scored
 
 
-def score_stored(calls: list[Job], script: Script, options: AnalysisOptions, workers: int, rows_for_run: str | None = None) -> Iterator[list[Scored]]:
+def score_stored(calls: list[StoredCall], script: Script, options: AnalysisOptions, workers: int, rows_for_run: str | None = None) -> Iterator[list[Scored]]:
     """Score stored transcripts with `script` over `workers` processes, yielding chunks as they finish."""
     if not calls:
         return
@@ -71,7 +71,8 @@ def score_stored(calls: list[Job], script: Script, options: AnalysisOptions, wor
         return
     size = -(-len(calls) // (workers * 4))
     chunks = [_Chunk(calls[i : i + size], script, options, rows_for_run) for i in range(0, len(calls), size)]
-    with ProcessPoolExecutor(workers) as pool:
+    # Spawned, not forked: the caller may be a flow with Prefect's threads (and their locks) running.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(_score, chunks)
 
 
@@ -79,14 +80,13 @@ def try_script(store: Store, script: Script, options: AnalysisOptions | None = N
     """Score every stored call of `script.id` with this version and list the steps whose verdict changes."""
     started = time.perf_counter()
     baseline = store.step_verdicts(script.id)
-    calls = [call for call in store.transcripts(script.id) if call[0] in baseline]
-    jobs = [(h, manager, t) for h, _, manager, t in calls]
-    after = {h: verdicts for chunk in score_stored(jobs, script, options or AnalysisOptions(), workers or os.cpu_count() or 1) for h, verdicts, _ in chunk}
+    calls = [call for call in store.stored_calls(script.id) if call.content_hash in baseline]
+    after = {h: verdicts for chunk in score_stored(calls, script, options or AnalysisOptions(), workers or len(os.sched_getaffinity(0))) for h, verdicts, _ in chunk}
     changed = []
-    for h, call_id, _, _ in calls:
-        version, before = baseline[h]
+    for call in calls:
+        h, (version, before) = call.content_hash, baseline[call.content_hash]
         steps = list(dict.fromkeys([*before, *after[h]]))
         diffs = [StepChange(s, before.get(s, "absent"), after[h].get(s, "absent")) for s in steps if before.get(s) != after[h].get(s)]
         if diffs:
-            changed.append(CallChange(call_id, h, version, diffs))
+            changed.append(CallChange(call.call_id, h, version, diffs))
     return ScriptTrial(script.id, script.version, len(calls), changed, round(time.perf_counter() - started, 2))

@@ -14,6 +14,7 @@ from typing import Literal
 
 from callqa.matching import CallIndex, Hit, MatchParams, PhraseBatch, PhraseSet
 from callqa.metrics import ConversationMetrics, conversation_metrics
+from callqa.nlp import lemmatize
 from callqa.scripts import MANAGER_PLACEHOLDER, Script
 from callqa.transcript import Segment, Transcript
 
@@ -192,6 +193,7 @@ class _CompiledScript:
     stop_words: PhraseBatch
     objections: PhraseBatch
     handling: PhraseBatch
+    not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word
 
 
 _compiled: dict[tuple, tuple[Script, _CompiledScript]] = {}
@@ -213,6 +215,7 @@ def _compile(script: Script, opts: AnalysisOptions, values: dict[str, tuple[str,
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
         objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
+        not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
     )
     if len(_compiled) > 64:
         _compiled.clear()
@@ -246,11 +249,19 @@ def _find_steps(script: Script, compiled: _CompiledScript, index: CallIndex, rel
 def _find_stop_words(script: Script, compiled: _CompiledScript, index: CallIndex) -> list[StopWordHit]:
     words = {w.id: w for w in script.stop_words}
     found = index.search_many(compiled.stop_words, _SIDES["manager"])
+
+    def counts(word, hit: Hit) -> bool:
+        if word.not_after:
+            previous = index.word_before(hit)
+            if previous is not None and previous.lemma in compiled.not_after[word.id]:
+                return False  # "какого типа": the noun, not the filler
+        return not word.filler or index.is_set_off(hit)
+
     hits = [
         StopWordHit(word_id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, words[word_id].severity, hit.score)
         for word_id, result in found.items()
         for hit in result.hits
-        if not words[word_id].filler or index.is_set_off(hit)
+        if counts(words[word_id], hit)
     ]
     return sorted(hits, key=lambda h: h.start)
 

@@ -50,6 +50,9 @@ class StopWord(_Model):
     # A filler ("типа", "короче") counts only where it opens a sentence or stands
     # apart by punctuation, not as a word of the sentence ("какого типа пол").
     filler: bool = False
+    # Words that make it another word when said right before it, with no punctuation
+    # between ("какого типа, кирпич?", "what kind of frames"); compared as lemmas.
+    not_after: list[Phrase] = []
 
 
 class HandlingPart(_Model):

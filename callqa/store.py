@@ -26,7 +26,7 @@ from callqa.errors import StoreBusyError, StoreError, is_retryable
 from callqa.scoring import CallAnalysis
 from callqa.transcript import Segment, Transcript
 
-__all__ = ["CallRecord", "Failure", "ManagerSummary", "Rows", "Store", "call_rows", "open_store", "recording_rows", "score_rows"]
+__all__ = ["CallRecord", "Failure", "ManagerSummary", "Rows", "Store", "StoredCall", "call_rows", "open_store", "recording_rows", "score_rows"]
 
 SCHEMA_VERSION = 3
 
@@ -198,9 +198,14 @@ def call_rows(record: CallRecord, transcript: Transcript, duration: float, run_i
         rows.add(
             "segments", content_hash=h, idx=i, speaker=s.speaker, start_s=s.start, end_s=s.end, text=s.text,
             avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
-            words=json.dumps([asdict(w) for w in s.words], ensure_ascii=False) if s.words else None, looped=s.looped, overlap=s.overlap,
+            words=_words_json(s.words), looped=s.looped, overlap=s.overlap,
         )
     return rows
+
+
+def _words_json(words: list[Word]) -> str | None:
+    # A plain dict per word: dataclasses.asdict was most of the cost of a call's rows.
+    return json.dumps([{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in words], ensure_ascii=False) if words else None
 
 
 def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) -> Rows:
@@ -242,6 +247,29 @@ def recording_rows(recordings: list[tuple[str, str, int]], run_id: str | None) -
     for path, h, size in recordings:
         rows.add("recordings", file_path=path, content_hash=h, size_bytes=size, first_seen=now, run_id=run_id)
     return rows
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """A call as read from the file. Its transcript is parsed on demand: re-scoring many
+    calls parses them in the worker processes, not all in the one that reads the file."""
+
+    content_hash: str
+    call_id: str
+    manager_name: str | None
+    duration: float
+    language: str | None
+    channel_layout: str | None
+    asr: str | None  # JSON
+    warnings: list[str] | None
+    segments: list[tuple]  # speaker, start, end, text, avg_logprob, no_speech_prob, words (JSON), looped, overlap
+
+    def transcript(self) -> Transcript:
+        segments = [
+            Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else [], looped, overlap)
+            for speaker, start, end, text, logprob, no_speech, words, looped, overlap in self.segments
+        ]
+        return Transcript(segments, self.duration, self.language, self.channel_layout, json.loads(self.asr) if self.asr else None, list(self.warnings or []))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -468,24 +496,21 @@ class Store:
         rows = call_rows(record, analysis.transcript, analysis.duration, run_id).extend(score_rows(record.content_hash, analysis, run_id))
         self.load(rows, replace_transcripts=replace_transcript)
 
-    def transcripts(self, script_id: str | None = None) -> list[tuple[str, str, str | None, Transcript]]:
-        """(content hash, call id, manager name, stored transcript) of every call, or of those scored with `script_id`."""
-        where = "" if script_id is None else "WHERE content_hash IN (SELECT content_hash FROM scores WHERE script_id = ?)"
+    def stored_calls(self, script_id: str | None = None) -> list[StoredCall]:
+        """Every stored call, or those scored with `script_id`, in call order; transcripts still unparsed."""
+        where, params = ("", []) if script_id is None else ("WHERE content_hash IN (SELECT content_hash FROM scores WHERE script_id = ?)", [script_id])
         calls = self.con.execute(
             f"SELECT content_hash, call_id, manager_name, duration, language, channel_layout, asr, warnings FROM calls {where} ORDER BY started_at, call_id",
-            [] if script_id is None else [script_id],
+            params,
         ).fetchall()
-        segments: dict[str, list[Segment]] = {c[0]: [] for c in calls}
+        segments: dict[str, list[tuple]] = {c[0]: [] for c in calls}
         rows = self.con.execute(
             f"SELECT content_hash, speaker, start_s, end_s, text, avg_logprob, no_speech_prob, words, looped, overlap FROM segments {where} ORDER BY content_hash, idx",
-            [] if script_id is None else [script_id],
+            params,
         ).fetchall()
-        for h, speaker, start, end, text, logprob, no_speech, words, looped, overlap in rows:
-            segments[h].append(Segment(speaker, start, end, text, logprob, no_speech, [Word(**w) for w in json.loads(words)] if words else [], looped, overlap))
-        return [
-            (h, call_id, manager, Transcript(segments[h], duration, language, layout, json.loads(asr) if asr else None, list(warnings or [])))
-            for h, call_id, manager, duration, language, layout, asr, warnings in calls
-        ]
+        for row in rows:
+            segments[row[0]].append(row[1:])
+        return [StoredCall(*call, segments=segments[call[0]]) for call in calls]
 
     def step_verdicts(self, script_id: str) -> dict[str, tuple[int, dict[str, str]]]:
         """For each call scored with `script_id`: its latest script version and every step's status there."""

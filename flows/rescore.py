@@ -32,9 +32,9 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
     run = RunLog(settings, f"rescore {script.id} v{script.version}")
     try:
         with run.open(read_only=True) as store:
-            calls = store.transcripts(script.id)
+            calls = store.stored_calls(script.id)
             done = set() if force else store.done_keys()
-        todo = [(h, manager, t) for h, _, manager, t in calls if (h, script.id, script.version) not in done]
+        todo = [call for call in calls if (call.content_hash, script.id, script.version) not in done]
         run.timings["plan_s"] = round(time.perf_counter() - clock, 3)
         run.counts |= {"found": len(calls), "skipped": len(calls) - len(todo)}
         run.write(versions=versions(settings) | {"scripts": [f"{script.id} v{script.version}"], "model": None})
@@ -43,7 +43,7 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
         progress = RunProgress(len(todo), "calls", progress_bar)
         started = time.perf_counter()
         pending = Rows()
-        for chunk in score_stored(todo, script, AnalysisOptions(), workers or os.cpu_count() or 1, rows_for_run=run.run_id):
+        for chunk in score_stored(todo, script, AnalysisOptions(), workers or len(os.sched_getaffinity(0)), rows_for_run=run.run_id):
             for _, _, rows in chunk:
                 pending.extend(rows)
             run.counts["processed"] += len(chunk)

@@ -154,7 +154,8 @@ def test_segment_flags_survive_the_round_trip(tmp_path, analysis):
     analysis.transcript.segments[1].overlap = analysis.transcript.segments[2].looped = True
     with Store(tmp_path / "db.duckdb") as store:
         store.save_call(_record(), analysis, "run1")
-        [(_, _, _, transcript)] = store.transcripts()
+        [call] = store.stored_calls()
+        transcript = call.transcript()
     assert [(s.overlap, s.looped) for s in transcript.segments] == [(False, False), (True, False), (False, True)]
 
 
@@ -193,7 +194,7 @@ def test_an_older_file_is_upgraded_in_place_and_keeps_its_data(tmp_path, analysi
     with Store(path) as store:
         assert store.upgraded_from is None
     with Store(path, read_only=True) as store:
-        assert len(store.transcripts()) == 2
+        assert len(store.stored_calls()) == 2
 
 
 def test_a_file_from_a_newer_callqa_is_refused_untouched(tmp_path):
