@@ -146,6 +146,7 @@ def run_bare(settings, folder: Path) -> dict:
     from callqa.batch import plan_batch, process_call
 
     me = psutil.Process()
+    rss = me.memory_info().rss / 2**20
     loads, cpu = [os.getloadavg()[0]], _cpu_s([me])
     started = time.perf_counter()
     plan = plan_batch(folder, settings)
@@ -161,7 +162,7 @@ def run_bare(settings, folder: Path) -> dict:
     wall = time.perf_counter() - started
     loads.append(os.getloadavg()[0])
     return {**_figures(len(plan.jobs) - len(failed), audio, wall, loads), "cpu_s": round(_cpu_s([me]) - cpu, 1),
-            "plan_s": round(plan_s, 3), "found": plan.found,
+            "rss_mb": {"before": round(rss), "after": round(me.memory_info().rss / 2**20)}, "plan_s": round(plan_s, 3), "found": plan.found,
             "jobs": len(plan.jobs), "skipped": len(plan.skipped), "failed": len(failed) + len(plan.failures),
             "failures": failed + [f.message for f in plan.failures], "peak_rss_mb_so_far": _rss_mb()}
 
@@ -178,19 +179,21 @@ def run_flow(folder: Path, tmp: Path) -> dict:
         server_start = time.perf_counter() - started
         me = psutil.Process()
         server = me.children(recursive=True)  # the temporary server (uvicorn in a subprocess)
+        rss = me.memory_info().rss / 2**20
         loads, cpu, server_cpu = [os.getloadavg()[0]], _cpu_s([me]), _cpu_s(server)
         started = time.perf_counter()
         result = nightly(recordings_dir=str(folder), db_path=str(db))
         wall = time.perf_counter() - started
         loads.append(os.getloadavg()[0])
         cpu, server_cpu = _cpu_s([me]) - cpu, _cpu_s(server) - server_cpu
+        rss = {"before": round(rss), "after": round(me.memory_info().rss / 2**20)}
         server_rss = sum(p.memory_info().rss for p in server if p.is_running()) / 2**20
     with Store(db, read_only=True) as store:
         status, timings, audio = store.con.execute("SELECT status, timings, audio_seconds FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
         stored, scored, recordings, failures = store.con.execute(
             "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM scores), (SELECT count(*) FROM recordings), (SELECT count(*) FROM failures)").fetchone()
         messages = [r[0] for r in store.con.execute("SELECT message FROM failures").fetchall()]
-    return {**_figures(result.processed, audio or 0.0, wall, loads), "cpu_s": round(cpu, 1), "server_cpu_s": round(server_cpu, 1),
+    return {**_figures(result.processed, audio or 0.0, wall, loads), "cpu_s": round(cpu, 1), "rss_mb": rss, "server_cpu_s": round(server_cpu, 1),
             "server_processes": len(server), "server_rss_mb": round(server_rss), "server_start_s": round(server_start, 2),
             "flow_timings": json.loads(timings) if timings else None, "run_status": status,
             "found": result.found, "processed": result.processed, "skipped": result.skipped, "failed": result.failed,
