@@ -44,7 +44,7 @@ def _tables(db):
     return counts
 
 
-def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(batch_dir, tmp_path):
+def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(batch_dir, tmp_path, ru_script):
     db = tmp_path / "callqa.duckdb"
     first = nightly(recordings_dir=str(batch_dir), db_path=str(db), script="stroydom-inbound")
     # the English call checked against the Russian script still gets scored, just badly
@@ -69,10 +69,10 @@ def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(b
     ru01 = con.execute(
         "SELECT s.overall, s.script_id, s.script_version, s.model, s.pipeline_version FROM scores s JOIN calls c USING (content_hash) WHERE c.call_id LIKE 'ru-01%'"
     ).fetchone()
-    assert ru01[0] > 0.6 and ru01[1:4] == ("stroydom-inbound", 2, "base") and ru01[4]
+    assert ru01[0] > 0.6 and ru01[1:4] == ("stroydom-inbound", ru_script.version, "base") and ru01[4]
     run = con.execute("SELECT status, found, processed, skipped, failed, audio_seconds, versions, timings FROM runs").fetchone()
     assert run[:5] == ("finished", 9, 3, 1, 5) and 230 < run[5] < 250
-    assert '"callqa"' in run[6] and '"stroydom-inbound v2"' in run[6] and '"work_s"' in run[7]
+    assert '"callqa"' in run[6] and f'"stroydom-inbound v{ru_script.version}"' in run[6] and '"work_s"' in run[7]
     con.close()
     counts = _tables(db)
 
