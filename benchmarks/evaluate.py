@@ -5,6 +5,8 @@
 --set eval      the held-out evaluation set, benchmarks/eval/dialogues (default)
 --set dev       the development set, benchmarks/dev/dialogues: the wordings the script phrases are tuned on
 --set examples  the bundled sample calls, examples/ (the dialogues the script phrases were first written against)
+--only ID...    only the dialogues whose call_id matches one of these glob patterns (e.g. 'dev-ru-5[1-9]' 'dev-en-1?')
+--errors        print the summary and the per-dialogue misses/false hits only, one line per dialogue
 --audio         run the whole pipeline (decoding, Whisper, analysis) on the rendered calls of the set;
                 without it, analyse the text: reference transcripts with real rendered times where a call
                 was rendered, else the dialogue's turns with times estimated from their length.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
@@ -62,6 +65,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=sorted(SETS), default="eval")
     parser.add_argument("--audio", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="ID", help="glob patterns of call_ids to evaluate")
+    parser.add_argument("--errors", action="store_true", help="compact output: summary and misses/false hits per dialogue")
     args = parser.parse_args()
     root, settings = SETS[args.set], load_settings()
     totals = {k: [0, 0, 0] for k in ("steps", "stop_words", "objections")}
@@ -72,6 +77,8 @@ def main() -> None:
     for path in sorted((root / "dialogues").glob("*.yaml")):
         dialogue = yaml.safe_load(path.read_text(encoding="utf-8"))
         call_id, script = dialogue["call_id"], find_script(dialogue["script"], settings.scripts_dir)
+        if args.only and not any(fnmatch.fnmatchcase(call_id, pattern) for pattern in args.only):
+            continue
         reference = root / "reference" / f"{call_id}.json"
         audio = [p for p in (root / "calls").glob(f"{call_id}.*") if p.suffix != ".json"]
         if args.audio and not audio:
@@ -111,6 +118,18 @@ def main() -> None:
         "stop_words_recall": figures["stop_words"]["recall"], "objections_f1": figures["objections"]["f1"],
         "handled_accuracy": round(handled_right / handled_total, 3) if handled_total else None,
     }
+    if args.errors:
+        print(json.dumps({"set": args.set, "mode": mode, "calls": calls, "summary": summary, "steps": figures["steps"]}, ensure_ascii=False))
+        by_call: dict[str, list[str]] = {}
+        for e in errors:
+            if e["kind"] == "handled":
+                text = f"handled {e['objection']}: expected {e['expected']}"
+            else:
+                text = " ".join([f"{e['kind']}:"] + [f"-{x}" for x in e["missed"]] + [f"+{x}" for x in e["extra"]])
+            by_call.setdefault(e["call_id"], []).append(text)
+        for call_id, texts in by_call.items():
+            print(f"{call_id}: " + "; ".join(texts))
+        return
     print(json.dumps({
         "set": args.set, "mode": mode, "calls": calls,
         "audio_seconds": round(audio_seconds, 1), "wall_seconds": round(wall, 2),

@@ -6,8 +6,10 @@ of a few more tokens than the phrase scores the weighted share of phrase
 tokens it contains (function words weigh less), so inflections (lemmas),
 changed word order (a small penalty), filler words in between (the extra
 room) and ASR slips ("дурго" for "дорого": fuzzy token similarity) still
-match. Matches never span two turns and are made of whole tokens, so "типа"
-cannot fire inside another word.
+match. Fuzzy similarity stands for slips only: a word of the call that the
+dictionary knows and that shares no stem with the phrase word is another word
+("понимаю" is not "подумаю"). Matches never span two turns and are made of
+whole tokens, so "типа" cannot fire inside another word.
 """
 
 from __future__ import annotations
@@ -19,17 +21,18 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from rapidfuzz import fuzz, process
 
-from callqa.nlp import NEGATIONS, Token, is_dictionary_word, is_function_word, lemmatize, same_stem
+from callqa.nlp import NEGATIONS, STEM_PREFIX, Token, is_dictionary_word, is_function_word, lemmatize
 from callqa.transcript import Segment
 
 __all__ = ["CallIndex", "Found", "Hit", "MatchParams", "PhraseBatch", "PhraseSet", "Turn", "expand_placeholders"]
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _ITEM = re.compile(r"\(([^()]*)\)|[^\s()]+")  # "(бюджет|сумма)" or a word
+_ONE_WORD = re.compile(r"[^\W_]+")
 _SET_OFF = set(",;:-—–…")
 _SENTENCE_END = set(".!?")
 # Discourse particles a filler leans on when the recogniser wrote no punctuation ("ну короче").
-_DISCOURSE = frozenset({"ну", "вот", "well"})
+_DISCOURSE = frozenset({"ну", "вот"})
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,17 @@ class Turn:
 
 def expand_placeholders(phrase: str, values: dict[str, list[str]]) -> list[tuple[str, int]]:
     """Phrase variants with named placeholders filled in, and the number of
-    open slots ({name} with no listed values: any one or two words)."""
+    open slots ({name} with no listed values: any one or two words). One-word
+    values share one variant as alternatives ("(анна|аня)"): the same matches,
+    fewer variants to search."""
     variants = [(phrase, 0)]
     for name in dict.fromkeys(PLACEHOLDER.findall(phrase)):
         options = values.get(name) or []
+        in_group = re.search(r"\([^()]*\{" + name + r"\}[^()]*\)", phrase) is not None
+        for short in (False, True):  # short words get a stricter floor: group them apart
+            single = [o for o in options if _ONE_WORD.fullmatch(o) and (len(o) <= 4) == short] if not in_group else []
+            if len(single) > 1:
+                options = [f"({'|'.join(single)})"] + [o for o in options if o not in single]
         expanded = []
         for text, slots in variants:
             if options:
@@ -155,11 +165,11 @@ class _Group:
     keys: list
     phrases: list[str]
     unique_rows: np.ndarray  # per distinct phrase word of the group: its row in the batch's token list...
-    unique_floors: np.ndarray  # ...and its similarity floor, column
+    unique_floors: np.ndarray  # ...its similarity floor (0..100, the least similarity that counts), column...
+    unique_weights: np.ndarray  # ...and its weight in a phrase's score, column
     token_unique: np.ndarray  # per phrase token: its distinct word (window maxima are computed once per word)
     sizes: np.ndarray  # per variant
     offsets: np.ndarray
-    weights: np.ndarray  # per phrase token, column
     totals: np.ndarray  # per variant: sum of its words' weights, column
     bases: np.ndarray  # per phrase token: its variant's number, column
     thresholds: np.ndarray  # per variant, column
@@ -193,20 +203,29 @@ class PhraseBatch:
             sizes = np.array([len(v.tokens) for _, v, _ in group])
             offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             # Short words, and the only word of a one-word phrase, must match nearly exactly.
-            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 and len(v.tokens) > 1 else max(p.token_floor, p.short_word_floor))
-                     for _, v, p in group for options in v.tokens]
+            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 and len(v.tokens) > 1 else max(p.token_floor, p.short_word_floor),
+                      p.function_word_weight if function else 1.0)
+                     for _, v, p in group for options, function in zip(v.tokens, v.function)]
             unique = {word: i for i, word in enumerate(dict.fromkeys(words))}
-            weights = column([p.function_word_weight if f else 1.0 for _, v, p in group for f in v.function])
+            weights = column([weight for _, _, weight in words])
             self.groups.append(_Group(
                 forms=forms, width=width, keys=[k for k, _, _ in group], phrases=[v.phrase for _, v, _ in group],
-                unique_rows=np.array([row for row, _ in unique]), unique_floors=column([floor for _, floor in unique]),
+                unique_rows=np.array([row for row, _, _ in unique]), unique_floors=column([_percent_floor(floor) for _, floor, _ in unique], np.uint8),
+                unique_weights=column([weight for _, _, weight in unique]),
                 token_unique=np.array([unique[word] for word in words]), sizes=sizes, offsets=offsets,
-                weights=weights, totals=np.add.reduceat(weights, offsets, axis=0),
+                totals=np.add.reduceat(weights, offsets, axis=0),
                 bases=column(np.repeat(np.arange(len(group)), sizes), np.int64),
                 thresholds=column([p.threshold for _, _, p in group]), penalties=column([p.order_penalty for _, _, p in group]),
                 negated=np.array([v.negated for _, v, _ in group]),
                 near_keys=frozenset(k for k, _, _ in group) if near else frozenset(),
             ))
+
+
+def _percent_floor(floor: float) -> int:
+    """The least similarity (0..100) whose share, as float32, reaches a floor (0..1); 101: none."""
+    shares = np.arange(101, dtype=np.float32) / 100
+    reached = np.flatnonzero(shares >= np.float32(floor))
+    return int(reached[0]) if len(reached) else 101
 
 
 def _turns(segments: list[Segment], language: str, reliable: list[bool]) -> list[Turn]:
@@ -275,6 +294,16 @@ class _Stream:
         self.position = np.array(position + [-1] * tail, dtype=np.int64)
 
 
+_STEM_IDS: dict[str, int] = {}
+
+
+def _stem_id(word: str) -> int:
+    """A number per stem (see nlp.same_stem); -1 for words too short to have one."""
+    if len(word) < STEM_PREFIX:
+        return -1
+    return _STEM_IDS.setdefault(word[:STEM_PREFIX], len(_STEM_IDS))
+
+
 class CallIndex:
     """A call's turns and token vocabulary, built once and searched for every script item."""
 
@@ -286,6 +315,7 @@ class CallIndex:
         self._ids = {forms: {w: i for i, w in enumerate(words)} for forms, words in self._vocab.items()}
         self._negation_ids = {forms: {self._ids[forms][w] for w in NEGATIONS if w in self._ids[forms]} for forms in (False, True)}
         self._streams: dict[tuple[str, ...], _Stream] = {}
+        self._stems: dict[bool, tuple[np.ndarray, np.ndarray]] = {}  # per vocabulary: dictionary words, stem ids
 
     def stream(self, speakers: tuple[str, ...]) -> _Stream:
         if speakers not in self._streams:
@@ -300,7 +330,7 @@ class CallIndex:
             words = list(dict.fromkeys(w for options in tokens for w in options))
             row = {w: i for i, w in enumerate(words)}
             scores = process.cdist(words, vocab, scorer=fuzz.ratio, dtype=np.uint8)
-            self._drop_other_words(scores, words, vocab)
+            self._drop_other_words(scores, words, forms)
             order = [row[w] for options in tokens for w in options]
             starts = np.cumsum([0] + [len(options) for options in tokens[:-1]])
             matrix[:, :-1] = np.maximum.reduceat(scores[order], starts, axis=0)
@@ -308,16 +338,19 @@ class CallIndex:
 
     FUZZY_FROM = 60  # below any floor: pairs under it never count anyway
 
-    def _drop_other_words(self, scores: np.ndarray, words: list[str], vocab: list[str]) -> None:
+    def _drop_other_words(self, scores: np.ndarray, words: list[str], forms: bool) -> None:
         """Fuzzy similarity is for recogniser slips and spelling variants: a word of the
         call that the dictionary knows and whose lemma differs from the phrase word's
         is another word, not a slip, unless both share a stem; its similarity is zeroed
         ("понимаю" is not "подумаю", "думаю" not "подумаю", "frames" not "timeframe")."""
-        rows, cols = np.nonzero((scores >= self.FUZZY_FROM) & (scores < 100))
-        for r, c in zip(rows.tolist(), cols.tolist()):
-            word, said = words[r], vocab[c]
-            if not same_stem(word, said) and is_dictionary_word(said, self.language):
-                scores[r, c] = 0
+        if forms not in self._stems:
+            vocab = self._vocab[forms]
+            known = np.array([is_dictionary_word(w, self.language) for w in vocab], bool)
+            self._stems[forms] = (known, np.array([_stem_id(w) for w in vocab], np.int64))
+        known, said = self._stems[forms]
+        phrase = np.array([_stem_id(w) for w in words], np.int64)
+        other = (scores >= self.FUZZY_FROM) & (scores < 100) & known[None, :] & ((phrase[:, None] != said[None, :]) | (phrase[:, None] < 0))
+        scores[other] = 0
 
     def search(self, phrases: PhraseSet, speakers: tuple[str, ...], params: MatchParams, turns: set[int] | None = None) -> list[Hit]:
         """Every separate occurrence at or above the threshold, best first; optionally only in `turns`."""
@@ -345,23 +378,23 @@ class CallIndex:
 
     def _score_group(self, stream: _Stream, similarity: np.ndarray, group: _Group, candidates: dict, results: dict) -> None:
         ids = stream.forms if group.forms else stream.lemmas
-        sim = similarity[group.unique_rows][:, ids].astype(np.float32) / 100
-        credit = np.where(sim >= group.unique_floors, sim, 0.0)  # per distinct word
+        sim = similarity[group.unique_rows][:, ids]  # 0..100, uint8 until the weighting
+        credit = np.where(sim >= group.unique_floors, sim, 0)  # per distinct word
         width, starts = group.width, len(ids) - group.width + 1
         best_word = credit[:, :starts].copy()  # best credit of each distinct word within each window
         for k in range(1, width):
             np.maximum(best_word, credit[:, k : k + starts], out=best_word)
-        best = best_word[group.token_unique]  # ...and of each phrase token
-        scores = np.add.reduceat(best * group.weights, group.offsets, axis=0) / group.totals
+        weighted = best_word.astype(np.float32) / 100 * group.unique_weights
+        scores = np.add.reduceat(weighted[group.token_unique], group.offsets, axis=0) / group.totals  # per phrase token, summed per variant
         rows, cols = np.nonzero(scores >= group.thresholds)
         if len(rows):
-            self._take_candidates(stream, credit, best, scores, group, rows, cols, candidates)
+            self._take_candidates(stream, credit, best_word, scores, group, rows, cols, candidates)
         if group.near_keys:
             below = np.where(scores < group.thresholds, scores, 0.0)
             near_cols = below.argmax(axis=1)
             rows = np.flatnonzero(below[np.arange(len(near_cols)), near_cols] > 0)
             if len(rows):
-                _, first, last, _ = self._windows(credit, best, group, rows, near_cols[rows])
+                _, first, last, _ = self._windows(credit, best_word, group, rows, near_cols[rows])
                 for row, a, b in zip(rows, first, last):
                     key, score = group.keys[row], float(below[row, near_cols[row]])
                     if score > results[key].near_score and stream.turn[a] == stream.turn[b]:
@@ -371,14 +404,14 @@ class CallIndex:
                         results[key].near_unreliable = not all(turn.reliable[p] for p in positions)
 
     @staticmethod
-    def _windows(credit, best, group: _Group, rows: np.ndarray, cols: np.ndarray):
+    def _windows(credit, best_word, group: _Group, rows: np.ndarray, cols: np.ndarray):
         """For windows (variant row, start): whether the found words keep the phrase's order, and their first and last position."""
         sizes = group.sizes[rows]
         owner = np.repeat(np.arange(len(rows)), sizes)  # window of each phrase word
         token = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(group.offsets[rows], sizes)
         start = cols[owner]
         windows = sliding_window_view(credit, group.width, axis=1)[group.token_unique[token], start]
-        found = best[token, start] > 0
+        found = best_word[group.token_unique[token], start] > 0
         position = windows.argmax(axis=1) + start
         # One running max over all windows: each window's positions are shifted above the previous window's.
         span = credit.shape[1] + 2
@@ -390,8 +423,8 @@ class CallIndex:
         last = np.maximum.reduceat(np.where(found, position, -1), bounds)
         return in_order, first, last, found
 
-    def _take_candidates(self, stream, credit, best, scores, group: _Group, rows, cols, candidates: dict) -> None:
-        in_order, first, last, _ = self._windows(credit, best, group, rows, cols)
+    def _take_candidates(self, stream, credit, best_word, scores, group: _Group, rows, cols, candidates: dict) -> None:
+        in_order, first, last, _ = self._windows(credit, best_word, group, rows, cols)
         values = np.where(in_order, scores[rows, cols], scores[rows, cols] * group.penalties[rows, 0])
         keep = (values >= group.thresholds[rows, 0]) & (stream.turn[first] == stream.turn[last])  # never across turns
         rows, cols, values, first, last = rows[keep], cols[keep], values[keep], first[keep], last[keep]
@@ -404,9 +437,20 @@ class CallIndex:
         is_negation = self._negations(stream, group.forms)
         for i in best_of_run:
             row, a, b = rows[i], int(first[i]), int(last[i])
-            if not group.negated[row] and is_negation[max(a - 1, 0) : b + 1].any():
-                continue  # "это не дорого" is no price objection
+            negated = is_negation[a : b + 1].any() or (a > 0 and is_negation[a - 1] and not self._punctuation_before(stream, a))
+            if negated and not group.negated[row]:
+                continue  # "это не дорого" is no price objection; "Да не, я подумаю" is one
             candidates[group.keys[row]].append((round(float(values[i]), 3), a, b, group.phrases[row]))
+
+    def _punctuation_before(self, stream: _Stream, i: int) -> bool:
+        """Whether punctuation parts stream token i from the token before it (a negation
+        set off by a comma, "Да не, я подумаю", does not negate what follows)."""
+        position = int(stream.position[i])
+        if position <= 0:
+            return True
+        turn = self.turns[int(stream.turn[i])]
+        gap = turn.text[turn.tokens[position - 1].end : turn.tokens[position].start]
+        return any(c in _SET_OFF or c in _SENTENCE_END for c in gap)
 
     def _negations(self, stream: _Stream, forms: bool) -> np.ndarray:
         ids = stream.forms if forms else stream.lemmas

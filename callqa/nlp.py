@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NEGATIONS", "SUPPORTED_LANGUAGES", "Token", "is_dictionary_word", "is_function_word", "lemmatize", "plain_words", "same_stem"]
+__all__ = ["NEGATIONS", "STEM_PREFIX", "SUPPORTED_LANGUAGES", "Token", "is_dictionary_word", "is_function_word", "lemmatize", "plain_words", "same_stem", "short_names"]
 
 SUPPORTED_LANGUAGES = ("ru", "en")
 # Words that negate the phrase they stand in or before ("это не дорого"); a bare
@@ -150,4 +150,37 @@ def lemmatize(text: str, language: str) -> tuple[Token, ...]:
                 skip = 2
                 continue
         tokens.append(Token(surface, _lemma_of(surface, language), tok.idx, tok.idx + len(tok.text)))
+    if language == "ru":
+        tokens = _concessive(tokens)
     return tuple(tokens)
+
+
+def _concessive(tokens: list[Token]) -> list[Token]:
+    """"какая бы площадь ни была", "сколько бы ни стоило": a concession, not a question;
+    the question word means "any" here and gets that lemma, so that it cannot match a
+    question ("площадь какая")."""
+    out = list(tokens)
+    for i, tok in enumerate(tokens[:-2]):
+        if tok.lemma in _INTERROGATIVES and tokens[i + 1].text == "бы" and any(t.text == "ни" for t in tokens[i + 2 : i + 6]):
+            out[i] = Token(tok.text, "любой", tok.start, tok.end)
+    return out
+
+
+# Short forms of first names that managers introduce themselves with ("Аня" for "Анна").
+SHORT_NAMES = {
+    "анна": ("аня",), "елена": ("лена",), "дмитрий": ("дима",), "сергей": ("сережа",), "александр": ("саша",),
+    "александра": ("саша",), "алексей": ("леша",), "андрей": ("андрюша",), "мария": ("маша",), "екатерина": ("катя",),
+    "ольга": ("оля",), "наталья": ("наташа",), "наталия": ("наташа",), "татьяна": ("таня",), "ирина": ("ира",),
+    "светлана": ("света",), "юлия": ("юля",), "анастасия": ("настя",), "дарья": ("даша",), "ксения": ("ксюша",),
+    "виктория": ("вика",), "евгений": ("женя",), "евгения": ("женя",), "михаил": ("миша",), "николай": ("коля",),
+    "владимир": ("володя",), "павел": ("паша",), "иван": ("ваня",), "константин": ("костя",), "максим": ("макс",),
+    "thomas": ("tom",), "james": ("jim", "jamie"), "william": ("will", "bill"), "robert": ("rob", "bob"),
+    "michael": ("mike",), "daniel": ("dan",), "christopher": ("chris",), "elizabeth": ("liz", "beth"),
+    "katherine": ("kate",), "catherine": ("kate",), "jennifer": ("jen",), "alexander": ("alex",),
+}
+
+
+def short_names(first_name: str) -> tuple[str, ...]:
+    """Everyday short forms of a first name ("Анна" -> "Аня"), capitalised like the name."""
+    forms = SHORT_NAMES.get(first_name.lower().replace("ё", "е"), ())
+    return tuple(f.capitalize() for f in forms)

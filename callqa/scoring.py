@@ -14,7 +14,7 @@ from typing import Literal
 
 from callqa.matching import CallIndex, Hit, MatchParams, PhraseBatch, PhraseSet
 from callqa.metrics import ConversationMetrics, conversation_metrics
-from callqa.nlp import lemmatize
+from callqa.nlp import lemmatize, short_names
 from callqa.scripts import MANAGER_PLACEHOLDER, Script
 from callqa.transcript import Segment, Transcript
 
@@ -333,7 +333,8 @@ def analyze_transcript(
     the call's metadata, for the {manager} placeholder (full or first name)."""
     opts = options or AnalysisOptions()
     names = (manager or "").split()
-    values = {MANAGER_PLACEHOLDER: tuple(dict.fromkeys([" ".join(names), names[0]]))} if names else {}  # "Олег Сидоров" or "Олег"
+    # "Анна Иванова", "Анна" or "Аня"
+    values = {MANAGER_PLACEHOLDER: tuple(dict.fromkeys([" ".join(names), names[0], *short_names(names[0])]))} if names else {}
     reliable = [segment_is_reliable(s, opts) for s in transcript.segments]
     index = CallIndex(transcript.segments, script.language, reliable)
     reliability = {side: _side_reliability(transcript, reliable, speakers, opts) for side, speakers in _SIDES.items()}

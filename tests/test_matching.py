@@ -35,6 +35,14 @@ def test_asr_slips_in_words_still_match():
     assert _find("добрый день компания стройдом", "Добрый день, компания строй дом.")  # brand split
 
 
+def test_other_dictionary_words_are_not_slips():
+    # fuzzy similarity bridges slips, not two real words: a look-alike or a prefixed form
+    assert _find("я подумаю", "Я понимаю.") == []
+    assert _find("я подумаю", "Я думаю, да.") == []
+    assert _find("any timeframe", "What kind of frames have you got?", language="en") == []
+    assert _find("квадратов сколько", "Квадратиков сколько?")  # one stem: a diminutive
+
+
 def test_unrelated_or_partial_speech_does_not_match():
     assert _find("какую сумму вы планируете потратить", "Когда вам удобно принять замерщика?") == []
     assert _find("какую сумму вы планируете потратить", "Какую плитку вы выбрали?") == []
@@ -44,10 +52,13 @@ def test_negated_phrase_is_not_a_match():
     assert _find("это дорого", "Нет, это не дорого, нормально.") == []
     assert _find("that is too expensive", "Well that is not too expensive.", language="en") == []
     assert _find("не знаю", "Я не знаю.", params=STOP, forms=True)  # a phrase that is itself negative
+    assert _find("я подумаю", "Да не, я подумаю.")  # set off by a comma, "не" answers, it does not negate
 
 
 def test_placeholders_with_values_and_open_slots():
     assert expand_placeholders("компания {company}", {"company": ["стройдом", "строй дом"]}) == [("компания стройдом", 0), ("компания строй дом", 0)]
+    # one-word values share a variant as alternatives
+    assert expand_placeholders("это {manager}", {"manager": ["Анна Иванова", "Анна", "Аня"]}) == [("это (Анна|Аня)", 0), ("это Анна Иванова", 0)]
     places = {"company": ["стройдом"], "name": []}
     [hit] = _find("меня зовут {name} компания {company}", "Меня зовут Анна Сергеевна, компания СтройДом.", placeholders=places)
     assert hit.score == 1.0 and hit.text.startswith("Меня зовут")
@@ -64,6 +75,9 @@ def test_stop_words_match_whole_words_only():
 def test_filler_check_tells_filler_from_word():
     index = _index("Ну, типа, сделаем.", "Да.", "Какого типа у вас пол?")
     hits = index.search(PhraseSet(["типа"], "ru", forms=True), ("manager", "unknown"), STOP)
+    assert [index.is_set_off(h) for h in sorted(hits, key=lambda h: h.start)] == [True, False]
+    index = _index("так ну короче кухня от ста тысяч", "Да.", "Так будет короче.")  # no punctuation from the recogniser
+    hits = index.search(PhraseSet(["короче"], "ru", forms=True), ("manager", "unknown"), STOP)
     assert [index.is_set_off(h) for h in sorted(hits, key=lambda h: h.start)] == [True, False]
 
 

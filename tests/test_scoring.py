@@ -176,6 +176,20 @@ def test_filler_stop_word_counts_only_as_a_filler(ru_script):
     assert [h.id for h in result.stop_words] == ["tipa", "koroche"]
 
 
+def test_stop_word_not_after_a_modifier(ru_script):
+    result = analyze_transcript(_dialogue(
+        ("manager", "А дом какого типа, кирпич?"),
+        ("manager", "Ну, типа, сделаем."),
+    ), ru_script)
+    assert [h.id for h in result.stop_words] == ["tipa"]
+
+
+def test_manager_introducing_by_short_name(ru_script):
+    transcript = _dialogue(("manager", "Здравствуйте, это СтройДом, Аня на линии."))
+    result = analyze_transcript(transcript, ru_script, manager="Анна Иванова")
+    assert next(s for s in result.steps if s.id == "introduction").found
+
+
 def test_manager_placeholder_takes_the_name_from_metadata(ru_script):
     transcript = _dialogue(("manager", "Добрый день, СтройДом. Это Олег Сидоров, слушаю вас."))
     with_name = analyze_transcript(transcript, ru_script, manager="Олег Сидоров")
