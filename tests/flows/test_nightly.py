@@ -36,6 +36,19 @@ def _attempts(names):
     return sorted({r.run_count for r in asyncio.run(read()) if r.name in names})
 
 
+def _progress_artifacts():
+    """The progress (percent) of every progress artifact flows have made so far."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts()
+
+    return [a.data for a in asyncio.run(read()) if a.type == "progress"]
+
+
 def _tables(db):
     con = duckdb.connect(str(db), read_only=True)
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
@@ -75,6 +88,7 @@ def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(b
     assert '"callqa"' in run[6] and f'"stroydom-inbound v{ru_script.version}"' in run[6] and '"work_s"' in run[7]
     con.close()
     counts = _tables(db)
+    assert 100.0 in _progress_artifacts()  # the run's progress, as the Prefect UI shows it
 
     second = nightly(recordings_dir=str(batch_dir), db_path=str(db), script="stroydom-inbound")
     assert (second.processed, second.skipped, second.failed) == (0, 8, 1)  # done, the copy, and the broken files are skipped now
