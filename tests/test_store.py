@@ -117,15 +117,22 @@ def test_a_run_whose_process_died_is_marked_interrupted(tmp_path):
     assert status == {old: "interrupted", new: "finished"}
 
 
-def test_second_writer_gets_a_clear_busy_error(tmp_path):
+def _held_by_another_process(path, seconds):
+    """Another process that opens the database file for writing and keeps it `seconds`."""
     import subprocess
     import sys
 
-    path = tmp_path / "db.duckdb"
     Store(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep({seconds})"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+def test_second_writer_gets_a_clear_busy_error(tmp_path):
+    path = tmp_path / "db.duckdb"
+    holder = _held_by_another_process(path, 30)
     try:
-        assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(StoreBusyError, match="in use by another process"):
             Store(path)
         with pytest.raises(StoreBusyError):
@@ -135,14 +142,9 @@ def test_second_writer_gets_a_clear_busy_error(tmp_path):
 
 
 def test_open_store_waits_for_the_other_process_to_let_go(tmp_path):
-    import subprocess
-    import sys
-
     path = tmp_path / "db.duckdb"
-    Store(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(1.5)"], stdout=subprocess.PIPE, text=True)
+    holder = _held_by_another_process(path, 1.5)
     try:
-        assert holder.stdout.readline().strip() == "ok"
         with open_store(path, timeout_s=30) as store:  # a reader waits the same way
             assert holder.poll() is not None
             assert store.done_keys() == set()
