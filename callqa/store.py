@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from callqa.asr import Word
-from callqa.errors import StoreBusyError, StoreError, is_retryable
+from callqa.errors import CallQAError, StoreBusyError, StoreError, is_retryable
 from callqa.scoring import CallAnalysis
 from callqa.transcript import Segment, Transcript
 
@@ -362,13 +362,19 @@ class Store:
     # -- runs ----------------------------------------------------------------
 
     def start_run(self, source: str, versions: dict) -> str:
-        """A new run; earlier runs of this machine whose process is gone are marked interrupted."""
+        """A new run; earlier runs of this machine whose process is gone are marked interrupted.
+
+        A second run over the same source while one is going on this machine is refused:
+        it would only do the same calls again (never twice in the file, but twice the work)."""
         run_id, host = uuid.uuid4().hex[:12], socket.gethostname()
         with self._transaction():
-            stale = self.con.execute("SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [host]).fetchall()
-            for old_id, pid in stale:
+            stale = self.con.execute("SELECT run_id, pid, source, started_at FROM runs WHERE status = 'running' AND host = ?", [host]).fetchall()
+            for old_id, pid, old_source, started in stale:
                 if pid is None or not _pid_alive(pid):
                     self.con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [old_id])
+                elif old_source == source and pid != os.getpid():
+                    raise CallQAError(f"run {old_id} over {source} is still going (pid {pid}, started {started:%Y-%m-%d %H:%M})",
+                                      hint="wait for it to finish (`callqa runs` shows it), or stop that process")
             self.con.execute(
                 "INSERT INTO runs (run_id, started_at, source, callqa_version, status, host, pid, versions) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
                 [run_id, _now(), source, versions.get("callqa"), host, os.getpid(), json.dumps(versions)],

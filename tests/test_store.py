@@ -117,6 +117,24 @@ def test_a_run_whose_process_died_is_marked_interrupted(tmp_path):
     assert status == {old: "interrupted", new: "finished"}
 
 
+def test_a_second_run_over_the_same_folder_is_refused_while_the_first_goes_on(tmp_path):
+    import subprocess
+    import sys
+
+    from callqa.errors import CallQAError
+
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with Store(tmp_path / "db.duckdb") as store:
+            first = store.start_run("/calls", {"callqa": "0"})
+            store.con.execute("UPDATE runs SET pid = ? WHERE run_id = ?", [alive.pid, first])  # as if another process ran it
+            with pytest.raises(CallQAError, match=f"run {first} over /calls is still going"):
+                store.start_run("/calls", {"callqa": "0"})
+            store.start_run("rescore stroydom-inbound v4", {"callqa": "0"})  # other work goes on beside it
+    finally:
+        alive.kill()
+
+
 def _held_by_another_process(path, seconds):
     """Another process that opens the database file for writing and keeps it `seconds`."""
     import subprocess
