@@ -1,23 +1,10 @@
-"""A real two-worker dask.distributed cluster, started with the standard `dask` commands, for flows run by
-`prefect_dask.DaskTaskRunner(address=...)`.
+"""A real two-worker dask.distributed cluster, started with the standard `dask` commands, for
+flows whose tasks run through `prefect_dask.DaskTaskRunner(address=...)`.
 
-    def test_something(dask_cluster):          # dask_cluster == "tcp://127.0.0.1:PORT"
-        nightly.with_options(task_runner=DaskTaskRunner(address=dask_cluster))(...)
-
-One scheduler and two `dask worker --nworkers 1 --nthreads 1` processes (each a nanny and its worker),
-on the loopback interface only. The workers get this process's environment plus:
-  - PYTHONPATH with the repo root and tests/, so `callqa`, `flows` and tests/*.py helpers import there.
-    A @task's own function travels by value, but whatever it uses from another module (a class, a
-    helper, an exception type) is pickled by reference and imported on the worker: keep such things
-    in importable modules, not in a test_*.py under tests/flows/ (the worker fails with "Error during
-    deserialization of the task graph" / ModuleNotFoundError);
-  - the Prefect settings in force here, PREFECT_API_URL above all. `prefect_test_harness` sets them
-    in-process only, not in os.environ. prefect-dask ships the settings context with every task, so
-    task runs reach the test server even without this; it is for anything on a worker outside a task
-    run that reads Prefect settings.
-Everything is killed afterwards, by process group, however the tests ended. Should pytest itself be
-killed (no teardown then), the scheduler and the nannies close themselves within a second or so
-(dask_orphan_guard.py, loaded as a Dask preload); IDLE_TIMEOUT and DEATH_TIMEOUT are the last resort.
+The workers get this environment plus the repo root and tests/ on PYTHONPATH: a task's function
+travels by value, but what it uses from other modules is imported on the worker. Everything is
+killed afterwards by process group; should pytest itself be killed, the scheduler and workers close
+themselves (dask_orphan_guard.py, loaded as a Dask preload).
 """
 
 from __future__ import annotations
