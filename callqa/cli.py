@@ -31,6 +31,15 @@ def _require_db(settings) -> None:
         raise CallQAError(f"no database at {settings.db_path}", hint="run `callqa run FOLDER` first, or pass --db")
 
 
+def _open_db(db_path, read_only: bool = True):
+    """The existing database file (--db or the setting), waiting while another process has it."""
+    from callqa.store import open_store
+
+    settings = _settings(db_path=db_path)
+    _require_db(settings)
+    return open_store(settings.db_path, read_only=read_only, timeout_s=settings.lock_timeout_s)
+
+
 db_option = click.option("--db", "db_path", type=click.Path(path_type=Path), help="DuckDB file (setting db_path).")
 script_option = click.option("--script", "script", help="Script file or id (overrides the recordings' metadata).")
 
@@ -118,12 +127,9 @@ def script_test(file, db_path, workers) -> None:
     """Re-score stored calls with a new script version (no ASR) and show which verdicts change."""
     from callqa.rescore import try_script
     from callqa.scripts import load_script
-    from callqa.store import open_store
 
     new = load_script(file)
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path) as store:
         trial = try_script(store, new, workers=workers)
     if not trial.calls:
         raise CallQAError(f"no stored call was scored with script {new.id!r}", hint="keep the script's id and bump its version to try a new version")
@@ -156,10 +162,9 @@ def run(folder, db_path, script, force, progress) -> None:
     from flows.nightly import nightly
 
     from callqa.report import print_manager_summary
-    from callqa.store import open_store
 
     result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force, progress_bar=progress)
-    with open_store(result.db_path, read_only=True) as store:
+    with _open_db(result.db_path) as store:
         _print_run(result, store)
         print_manager_summary(store.manager_summary())
 
@@ -175,12 +180,11 @@ def rescore(file, db_path, workers, force, progress) -> None:
     from flows.rescore import rescore as rescore_flow
 
     from callqa.report import print_manager_summary
-    from callqa.store import open_store
 
     settings = _settings(db_path=db_path)
     _require_db(settings)
     result = rescore_flow(script_path=str(file), db_path=str(settings.db_path), workers=workers, force=force, progress_bar=progress)
-    with open_store(result.db_path, read_only=True) as store:
+    with _open_db(result.db_path) as store:
         _print_run(result, store)
         print_manager_summary(store.manager_summary())
 
@@ -191,11 +195,8 @@ def rescore(file, db_path, workers, force, progress) -> None:
 def summary(db_path, script) -> None:
     """Per-manager KPIs from the database."""
     from callqa.report import print_manager_summary
-    from callqa.store import open_store
 
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path) as store:
         print_manager_summary(store.manager_summary(script))
 
 
@@ -204,11 +205,7 @@ def summary(db_path, script) -> None:
 @click.option("--all", "include_resolved", is_flag=True, help="Also failures since processed or re-queued.")
 def failures(db_path, include_resolved) -> None:
     """List recordings that failed, with stage, kind and reason."""
-    from callqa.store import open_store
-
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path) as store:
         rows = store.failures(include_resolved=include_resolved)
     for row in rows:
         kind = "retryable" if row["retryable"] else "terminal"
@@ -227,11 +224,7 @@ def retry(files, db_path) -> None:
 
     Retryable failures are tried again by every run anyway; this is for the
     terminal ones, after the file, its metadata or callqa was fixed."""
-    from callqa.store import open_store
-
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path, read_only=False) as store:
         count = store.requeue([str(f) for f in files] if files else None)
     click.echo(f"{count} failure(s) re-queued; `callqa run` processes them" if count else "nothing to re-queue (see `callqa failures`)")
 
@@ -241,11 +234,7 @@ def retry(files, db_path) -> None:
 @click.option("--last", default=10, show_default=True, help="How many runs.")
 def runs(db_path, last) -> None:
     """Recent runs: status, counts, audio hours, durations and versions."""
-    from callqa.store import open_store
-
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, read_only=True, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path) as store:
         rows = store.runs(last)
     for r in rows:
         took = f"{(r['finished_at'] - r['started_at']).total_seconds():.0f} s" if r["finished_at"] else "-"
@@ -284,13 +273,11 @@ def db() -> None:
 @db_option
 def db_upgrade(db_path) -> None:
     """Upgrade the database file's schema in place (every writing command also does it on open)."""
-    from callqa.store import SCHEMA_VERSION, open_store
+    from callqa.store import SCHEMA_VERSION
 
-    settings = _settings(db_path=db_path)
-    _require_db(settings)
-    with open_store(settings.db_path, timeout_s=settings.lock_timeout_s) as store:
+    with _open_db(db_path, read_only=False) as store:
         found = store.upgraded_from
-    click.echo(f"{settings.db_path}: schema {SCHEMA_VERSION}" + (f" (upgraded from {found})" if found is not None else " (already current)"))
+    click.echo(f"{store.path}: schema {SCHEMA_VERSION}" + (f" (upgraded from {found})" if found is not None else " (already current)"))
 
 
 @cli.group()

@@ -62,10 +62,13 @@ def _score(chunk: _Chunk) -> list[Scored]:
     return scored
 
 
-def score_stored(calls: list[StoredCall], script: Script, options: AnalysisOptions, workers: int, rows_for_run: str | None = None) -> Iterator[list[Scored]]:
-    """Score stored transcripts with `script` over `workers` processes, yielding chunks as they finish."""
+def score_stored(
+    calls: list[StoredCall], script: Script, options: AnalysisOptions, workers: int | None = None, rows_for_run: str | None = None,
+) -> Iterator[list[Scored]]:
+    """Score stored transcripts with `script` over `workers` processes (default: one per usable core), yielding chunks as they finish."""
     if not calls:
         return
+    workers = workers or len(os.sched_getaffinity(0))
     if workers <= 1 or len(calls) < 200:
         yield _score(_Chunk(calls, script, options, rows_for_run))
         return
@@ -81,7 +84,7 @@ def try_script(store: Store, script: Script, options: AnalysisOptions | None = N
     started = time.perf_counter()
     baseline = store.step_verdicts(script.id)
     calls = [call for call in store.stored_calls(script.id) if call.content_hash in baseline]
-    after = {h: verdicts for chunk in score_stored(calls, script, options or AnalysisOptions(), workers or len(os.sched_getaffinity(0))) for h, verdicts, _ in chunk}
+    after = {h: verdicts for chunk in score_stored(calls, script, options or AnalysisOptions(), workers) for h, verdicts, _ in chunk}
     changed = []
     for call in calls:
         h, (version, before) = call.content_hash, baseline[call.content_hash]

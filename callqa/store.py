@@ -497,10 +497,9 @@ class Store:
             for table in names:
                 con.unregister(f"new_{table}")
 
-    def save_call(self, record: CallRecord, analysis: CallAnalysis, run_id: str | None, replace_transcript: bool = False) -> None:
+    def save_call(self, record: CallRecord, analysis: CallAnalysis, run_id: str | None) -> None:
         """Write one call's transcript and scores atomically; re-saving replaces that script version's results."""
-        rows = call_rows(record, analysis.transcript, analysis.duration, run_id).extend(score_rows(record.content_hash, analysis, run_id))
-        self.load(rows, replace_transcripts=replace_transcript)
+        self.load(call_rows(record, analysis.transcript, analysis.duration, run_id).extend(score_rows(record.content_hash, analysis, run_id)))
 
     def stored_calls(self, script_id: str | None = None) -> list[StoredCall]:
         """Every stored call, or those scored with `script_id`, in call order; transcripts still unparsed."""

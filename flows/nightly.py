@@ -61,8 +61,7 @@ def nightly(recordings_dir: str | None = None, db_path: str | None = None, scrip
     settings = load_settings(recordings_dir=recordings_dir, db_path=db_path)
     folder = Path(settings.recordings_dir)
     clock = time.perf_counter()
-    run = RunLog(settings, str(folder), replace_transcripts=force)
-    try:
+    with RunLog(settings, str(folder), replace_transcripts=force) as run:
         with run.open(read_only=True) as store:
             done = set() if force else store.done_keys()
             failed_for_good = set() if force else store.terminal_failures()
@@ -99,7 +98,4 @@ def nightly(recordings_dir: str | None = None, db_path: str | None = None, scrip
         progress.close()
         run.timings["work_s"] = round(time.perf_counter() - started, 3)
         run.write(pending, failures, status="finished")
-    except BaseException:
-        run.write(status="failed")
-        raise
     return run.result()

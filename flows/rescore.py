@@ -7,7 +7,6 @@ scores next to the old ones (reports take each call's latest version);
 
 from __future__ import annotations
 
-import os
 import time
 
 from prefect import flow, get_run_logger
@@ -29,8 +28,7 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
     settings = load_settings(db_path=db_path)
     script = load_script(script_path)
     clock = time.perf_counter()
-    run = RunLog(settings, f"rescore {script.id} v{script.version}")
-    try:
+    with RunLog(settings, f"rescore {script.id} v{script.version}") as run:
         with run.open(read_only=True) as store:
             calls = store.stored_calls(script.id)
             done = set() if force else store.done_keys()
@@ -43,7 +41,7 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
         progress = RunProgress(len(todo), "calls", progress_bar)
         started = time.perf_counter()
         pending = Rows()
-        for chunk in score_stored(todo, script, AnalysisOptions(), workers or len(os.sched_getaffinity(0)), rows_for_run=run.run_id):
+        for chunk in score_stored(todo, script, AnalysisOptions(), workers, rows_for_run=run.run_id):
             for _, _, rows in chunk:
                 pending.extend(rows)
             run.counts["processed"] += len(chunk)
@@ -54,7 +52,4 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
         progress.close()
         run.timings["work_s"] = round(time.perf_counter() - started, 3)
         run.write(pending, status="finished")
-    except BaseException:
-        run.write(status="failed")
-        raise
     return run.result()

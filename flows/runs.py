@@ -33,7 +33,8 @@ def versions(settings: Settings) -> dict[str, str]:
 
 
 class RunLog:
-    """One run: its counts, timings and versions in `runs`, and every write it makes."""
+    """One run: its counts, timings and versions in `runs`, and every write it makes.
+    Used as a context manager, a run that raises is recorded as failed."""
 
     def __init__(self, settings: Settings, source: str, replace_transcripts: bool = False):
         self.settings, self.replace_transcripts = settings, replace_transcripts
@@ -41,6 +42,13 @@ class RunLog:
         self.timings = {"plan_s": 0.0, "work_s": 0.0, "write_s": 0.0}
         with self.open() as store:
             self.run_id = store.start_run(source, versions(settings))
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type:  # whatever stopped the run, its row says so; the error goes on
+            self.write(status="failed")
 
     def open(self, read_only: bool = False) -> Store:
         return open_store(self.settings.db_path, read_only=read_only, timeout_s=self.settings.lock_timeout_s)
