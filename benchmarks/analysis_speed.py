@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 
 from callqa.rescore import try_script
-from callqa.scoring import analyze_transcript
+from callqa.analysis import analyze_transcript
 from callqa.scripts import load_script
 from callqa.store import CallRecord, Store
-from callqa.transcript import Segment, Transcript, transcript_from_dict
+from callqa.types import RecordingMetadata
+from callqa.types import Segment, Transcript, transcript_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +72,7 @@ def main() -> None:
         db = Path(tmp) / "rescore.duckdb"
         with Store(db) as store:
             for call_id, t in references:
-                store.save_call(CallRecord(call_id, call_id, f"{call_id}.mp3", "m-1", "Анна Иванова"), analyze_transcript(t, base, call_id, manager="Анна Иванова"), None)
+                store.save_call(CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")), analyze_transcript(t, base, call_id, manager="Анна Иванова"), None)
             copies = -(-args.calls // len(references))
             # Set-based copies: every row of the 10 calls, once per copy, under a derived hash.
             for table in ("calls", "segments", "scores", "step_results"):

@@ -18,8 +18,8 @@ each with a sidecar JSON; manifest.json lists them.
                  is not importable (defaults are then callqa's: auto device, int8/float16, beam 5, batch 8).
 --mode pipeline  callqa's nightly path without Prefect: a Store on a fresh DuckDB file, plan_batch
                  (hashing, sidecars, scripts), process_call (decode, both channels in shared
-                 batches, clean-up, screening, analysis) for `workers` calls at once, save_call.
---mode asr       callqa's transcription stage alone (callqa.audio + callqa.asr; needs only their
+                 batches, clean-up, screening, analysis, rows) for `workers` calls at once, store.load.
+--mode asr       callqa's transcription stage alone (callqa.asr; needs only their
                  light dependencies): what to run on a GPU with --workers 8 and a larger batch.
 --workers N      calls at once (bare: N threads, WhisperModel num_workers=N; pipeline and asr: the
                  nightly flow's workers, whose calls callqa decodes in shared batches).
@@ -239,7 +239,7 @@ def run_bare(args, calls: list[dict]) -> dict:
 
 def run_asr(args, calls: list[dict]) -> dict:
     from callqa.asr import get_transcriber
-    from callqa.audio import decode_audio
+    from callqa.asr.audio import decode_audio
 
     settings = _settings(args)
     started = time.perf_counter()
@@ -268,13 +268,13 @@ def run_pipeline(args, calls: list[dict]) -> dict:
 
     from callqa import __version__
     from callqa.asr import get_transcriber
-    from callqa.audio import decode_audio
+    from callqa.asr.audio import decode_audio
     from callqa.batch import plan_batch, process_call
     from callqa.errors import CallQAError
-    from callqa.scoring import analyze_transcript
+    from callqa.analysis import analyze_transcript
     from callqa.scripts import find_script
     from callqa.store import Store
-    from callqa.transcript import transcript_from_dict
+    from callqa.types import transcript_from_dict
 
     settings = _settings(args)
     started = time.perf_counter()
@@ -300,16 +300,16 @@ def run_pipeline(args, calls: list[dict]) -> dict:
         with Store(Path(tmp) / "speed.duckdb") as store, ThreadPoolExecutor(max_workers=settings.workers) as pool:
             run_id = store.start_run(str(folder), {"callqa": __version__})
             plan = plan_batch(folder, settings, store.done_keys())
-            futures = [pool.submit(process_call, job, settings) for job in plan.jobs]
+            futures = [pool.submit(process_call, job, settings, run_id) for job in plan.jobs]
             for job, future in zip(plan.jobs, futures):
                 try:
-                    analysis = future.result()
+                    result = future.result()
                 except CallQAError as exc:
                     store.record_failure(run_id, job.record.file_path, job.record.content_hash, "analyze", exc)
-                    failed.append(f"{job.record.call_id}: {exc}")
+                    failed.append(f"{job.record.metadata.call_id}: {exc}")
                     continue
-                store.save_call(job.record, analysis, run_id)
-                audio += analysis.duration
+                store.load(result.rows)
+                audio += result.duration
             store.update_run(run_id, status="finished", found=plan.found, processed=len(plan.jobs) - len(failed))
             wall = time.perf_counter() - started
             loads.append(os.getloadavg()[0])

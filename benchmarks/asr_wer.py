@@ -40,11 +40,11 @@ from typing import Callable
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from callqa.asr import _resolve_device, get_transcriber, resolve_model
-from callqa.audio import SAMPLE_RATE, decode_audio
+from callqa.asr.transcriber import _resolve_device, get_transcriber, resolve_model
+from callqa.asr.audio import SAMPLE_RATE, decode_audio
 from callqa.config import Settings, load_settings
 from callqa.errors import AudioError
-from callqa.nlp import lemmatize
+from callqa.analysis.nlp import lemmatize
 from callqa.scripts import find_script
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz
 
-from callqa.audio import SAMPLE_RATE, decode_audio
+from callqa.asr.audio import SAMPLE_RATE, decode_audio
 from callqa.config import load_settings
 from callqa.pipeline import transcribe_call
 from callqa.scripts import find_script
@@ -120,7 +120,7 @@ def main() -> None:
                 total["start_errors"] += score["start_errors"]
                 total["calls"].append({"call": audio.stem, "right_share": round(score["right"] / max(score["words"], 1), 3),
                                        "unknown_share": round(score["unknown"] / max(score["words"], 1), 3),
-                                       "separation": (transcript.asr or {}).get("speakers")})
+                                       "separation": transcript.asr.speakers.to_dict() if transcript.asr and transcript.asr.speakers else None})
     report = {"set": args.set, "seconds": round(time.perf_counter() - started, 1)}
     for layout, total in results.items():
         errors = sorted(total.pop("start_errors"))

@@ -120,11 +120,11 @@ def _cpu_s(processes) -> float:
 def warm_up(settings, folder: Path) -> dict:
     """Load the model, the VAD, the speaker encoder and each script's analysis once."""
     from callqa.asr import get_transcriber
-    from callqa.audio import decode_audio
+    from callqa.asr.audio import decode_audio
     from callqa.batch import plan_batch
-    from callqa.scoring import analyze_transcript
-    from callqa.speakers import _encoder  # private, but the one way to load the encoder without separating a call
-    from callqa.transcript import transcript_from_dict
+    from callqa.analysis import analyze_transcript
+    from callqa.asr.speakers import _encoder  # private, but the one way to load the encoder without separating a call
+    from callqa.types import transcript_from_dict
 
     started = time.perf_counter()
     transcriber = get_transcriber(settings)
@@ -156,9 +156,9 @@ def run_bare(settings, folder: Path) -> dict:
         futures = {pool.submit(process_call, job, settings): job for job in plan.jobs}
         for future in as_completed(futures):
             try:
-                audio += future.result().duration  # the analysis itself is discarded
+                audio += future.result().duration  # the rows themselves are discarded
             except Exception as exc:  # noqa: BLE001 - counted, as the flow records it
-                failed.append(f"{futures[future].record.call_id}: {type(exc).__name__}: {exc}")
+                failed.append(f"{futures[future].record.metadata.call_id}: {type(exc).__name__}: {exc}")
     wall = time.perf_counter() - started
     loads.append(os.getloadavg()[0])
     return {**_figures(len(plan.jobs) - len(failed), audio, wall, loads), "cpu_s": round(_cpu_s([me]) - cpu, 1),

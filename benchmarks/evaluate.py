@@ -28,9 +28,9 @@ import yaml
 
 from callqa.config import load_settings
 from callqa.pipeline import analyze_audio
-from callqa.scoring import analyze_transcript
+from callqa.analysis import analyze_transcript
 from callqa.scripts import find_script
-from callqa.transcript import transcript_from_dict
+from callqa.types import transcript_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {"eval": ROOT / "benchmarks" / "eval", "dev": ROOT / "benchmarks" / "dev", "examples": ROOT / "examples"}

@@ -5,8 +5,8 @@
 
 1. Load. The 10 Russian reference transcripts of examples/reference/ are analysed once with
    scripts_library/stroydom-inbound.yaml (metadata from their sidecars in examples/calls/);
-   N calls reuse those analyses under fresh content hashes: one `call_rows(...)` +
-   `score_rows(...)` per call, as a flow task hands back (`build`, timed on its own), gathered
+   N calls reuse those analyses under fresh content hashes: one `call_result(...)` per
+   call, as a flow task hands back (`build`, timed on its own), gathered
    into groups of --chunk calls with `Rows.extend`, as the flow gathers finished calls
    (`combine`). Then:
    - chunked: a fresh DuckDB file, each group loaded by `Store.load` in its own opening of the
@@ -53,11 +53,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `flows` is not an installed package
 
-from callqa.asr import Word  # noqa: E402
-from callqa.scoring import CallAnalysis, analyze_transcript  # noqa: E402
+from callqa.types import Word  # noqa: E402
+from callqa.analysis import CallAnalysis, analyze_transcript  # noqa: E402
 from callqa.scripts import load_script  # noqa: E402
-from callqa.store import CallRecord, Rows, Store, call_rows, open_store, score_rows  # noqa: E402
-from callqa.transcript import Transcript, transcript_from_dict  # noqa: E402
+from callqa.store import CallRecord, Rows, Store, call_result, open_store  # noqa: E402
+from callqa.types import AsrRecord, RecordingMetadata, Transcript, transcript_from_dict  # noqa: E402
 
 SCRIPT = ROOT / "scripts_library" / "stroydom-inbound.yaml"
 TARGET_RESCORE_S = 60.0
@@ -71,8 +71,7 @@ def _with_words(t: Transcript) -> Transcript:
         step = (s.end - s.start) / max(len(words), 1)
         timed = [Word(round(s.start + i * step, 2), round(s.start + (i + 1) * step, 2), w, 0.9) for i, w in enumerate(words)]
         segments.append(replace(s, words=timed, avg_logprob=-0.3, no_speech_prob=0.01))
-    asr = {"model": "base", "device": "cpu", "compute_type": "int8", "beam_size": 5, "batch_size": 8, "vad_threshold": 0.25,
-           "word_timestamps": True, "hotwords": None, "pipeline_version": "bench"}
+    asr = AsrRecord("base", "cpu", "int8", beam_size=5, batch_size=8, vad_threshold=0.25, word_timestamps=True, pipeline_version="bench")
     return replace(t, segments=segments, asr=asr, channel_layout="manager-left")
 
 
@@ -84,13 +83,13 @@ def analysed_references(script, asr_words: bool) -> list[tuple[CallRecord, CallA
         if asr_words:
             t = _with_words(t)
         meta = json.loads((ROOT / "examples" / "calls" / path.name).read_text(encoding="utf-8"))
-        record = CallRecord(
-            content_hash=path.stem, call_id=meta["call_id"], file_path=str(ROOT / "examples" / "calls" / f"{path.stem}.mp3"),
-            manager_id=meta.get("manager_id"), manager_name=meta.get("manager_name"),
+        metadata = RecordingMetadata(
+            call_id=meta["call_id"], manager_id=meta.get("manager_id"), manager_name=meta.get("manager_name"),
             started_at=datetime.fromisoformat(meta["started_at"]) if meta.get("started_at") else None,
-            direction=meta.get("direction"), metadata_sources=("sidecar",),
+            direction=meta.get("direction"), sources=("sidecar",),
         )
-        out.append((record, analyze_transcript(t, script, record.call_id, manager=record.manager_name)))
+        record = CallRecord(path.stem, str(ROOT / "examples" / "calls" / f"{path.stem}.mp3"), metadata)
+        out.append((record, analyze_transcript(t, script, metadata.call_id, manager=metadata.manager_name)))
     return out
 
 
@@ -102,8 +101,9 @@ def build_rows(references, n: int, run_id: str) -> list[Rows]:
     for i in range(n):
         record, analysis = references[i % len(references)]
         h = hashlib.sha256(f"store-speed-{i}".encode()).hexdigest()
-        record = replace(record, content_hash=h, call_id=f"{record.call_id}-{i:06d}", file_path=f"/calls/{record.call_id}-{i:06d}.mp3")
-        rows.append(call_rows(record, analysis.transcript, analysis.duration, run_id).extend(score_rows(h, analysis, run_id)))
+        call_id = f"{record.metadata.call_id}-{i:06d}"
+        record = CallRecord(h, f"/calls/{call_id}.mp3", replace(record.metadata, call_id=call_id))
+        rows.append(call_result(record, analysis, run_id).rows)
     return rows
 
 

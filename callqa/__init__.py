@@ -7,9 +7,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Settings": "callqa.config", "load_settings": "callqa.config", "CallQAError": "callqa.errors",
     "analyze_audio": "callqa.pipeline", "transcribe_call": "callqa.pipeline",
-    "AnalysisOptions": "callqa.scoring", "CallAnalysis": "callqa.scoring", "analyze_transcript": "callqa.scoring",
+    "AnalysisOptions": "callqa.analysis", "CallAnalysis": "callqa.analysis", "analyze_transcript": "callqa.analysis",
     "Script": "callqa.scripts", "load_script": "callqa.scripts", "Store": "callqa.store",
-    "Transcript": "callqa.transcript", "load_transcript": "callqa.transcript",
+    "Transcript": "callqa.types", "load_transcript": "callqa.types",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -7,17 +7,19 @@ version, so a re-run, or the same file under another name, adds nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import socket
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from callqa.config import ChannelLayout, Settings
+from callqa.config import Settings
 from callqa.errors import CallQAError, MetadataError
 from callqa.hashing import file_sha256
-from callqa.ingest import MetadataReader, RecordingMetadata
+from callqa.ingest import MetadataReader
 from callqa.pipeline import analyze_audio
-from callqa.scoring import CallAnalysis
 from callqa.scripts import Script, find_script
-from callqa.store import CallRecord, Failure
+from callqa.store import CallRecord, CallResult, Failure, call_result
+from callqa.types import ChannelLayout
 
 __all__ = ["AUDIO_EXTENSIONS", "BatchPlan", "CallJob", "plan_batch", "process_call"]
 
@@ -39,14 +41,6 @@ class BatchPlan:
     failures: list[Failure] = field(default_factory=list)
     recordings: list[tuple[str, str, int]] = field(default_factory=list)  # (path, content hash, size) of every readable file
     scripts: list[str] = field(default_factory=list)  # "id vN" of the scripts the jobs use
-
-
-def _record(path: Path, digest: str, meta: RecordingMetadata) -> CallRecord:
-    return CallRecord(
-        content_hash=digest, call_id=meta.call_id, file_path=str(path), manager_id=meta.manager_id, manager_name=meta.manager_name,
-        started_at=meta.started_at, direction=meta.direction, manager_ext=meta.manager_ext, team=meta.team,
-        client_phone_hash=meta.client_phone_hash, metadata_sources=meta.sources,
-    )
 
 
 def _script(ref: str | None, path: Path, settings: Settings, scripts: dict[str, Script]) -> Script:
@@ -98,11 +92,16 @@ def plan_batch(
             plan.skipped.append(str(path))
             continue
         seen.add(key)
-        plan.jobs.append(CallJob(_record(path, digest, meta), script, meta.channels or settings.channels))
+        plan.jobs.append(CallJob(CallRecord(digest, str(path), meta), script, meta.channels or settings.channels))
     plan.scripts = sorted({f"{s.id} v{s.version}" for s in scripts.values()})
     return plan
 
 
-def process_call(job: CallJob, settings: Settings) -> CallAnalysis:
-    """Transcribe and analyse one call; raises CallQAError subclasses on bad input."""
-    return analyze_audio(job.record.file_path, job.script, settings, channels=job.channels, call_id=job.record.call_id, manager=job.record.manager_name)
+def process_call(job: CallJob, settings: Settings, run_id: str | None = None) -> CallResult:
+    """Transcribe and analyse one call into the rows to store; where it ran is kept with the call.
+    Raises CallQAError subclasses on bad input."""
+    meta = job.record.metadata
+    analysis = analyze_audio(job.record.file_path, job.script, settings, channels=job.channels, call_id=meta.call_id, manager=meta.manager_name)
+    if analysis.transcript.asr:
+        analysis.transcript.asr = replace(analysis.transcript.asr, worker=f"{socket.gethostname()}:{os.getpid()}")
+    return call_result(job.record, analysis, run_id)

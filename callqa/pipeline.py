@@ -6,15 +6,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from callqa import __version__ as PIPELINE_VERSION
-from callqa.asr import get_transcriber
-from callqa.audio import decode_audio
-from callqa.config import ChannelLayout, Settings
+from callqa.analysis import AnalysisOptions, CallAnalysis, analyze_transcript
+from callqa.asr import build_transcript, decode_audio, get_transcriber, screen_call
+from callqa.config import Settings
 from callqa.errors import NotAConversationError
 from callqa.roles import attribute_mono
-from callqa.scoring import AnalysisOptions, CallAnalysis, analyze_transcript
-from callqa.screening import screen_call
 from callqa.scripts import Script
-from callqa.transcript import Transcript, build_transcript
+from callqa.types import AsrRecord, AsrSegment, ChannelLayout, Speaker, SpeakerSplit, Transcript
 
 __all__ = ["analyze_audio", "transcribe_call"]
 
@@ -33,22 +31,24 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
         layout = "mono"
     transcriber = get_transcriber(settings)
     hotwords = " ".join(script.vocabulary) if settings.hotwords and script and script.vocabulary else None
-    asr = asdict(transcriber.options) | {"hotwords": hotwords, "pipeline_version": PIPELINE_VERSION}
+    speakers: SpeakerSplit | None = None
+    channel_segments: dict[Speaker, list[AsrSegment]]
     if layout == "mono":
         samples = audio.mono()
         segments = [] if audio.silent_channels else transcriber.transcribe(samples, language, hotwords)
-        channel_segments: dict = {"unknown": segments}
+        channel_segments = {"unknown": segments}
         if settings.separate_speakers and segments:
             mono = attribute_mono(samples, segments, audio.duration, script)
-            channel_segments, asr["speakers"] = mono.segments, mono.info
+            channel_segments, speakers = mono.segments, mono.split
             warnings += mono.warnings
     else:
-        speakers = ["manager", "client"] if layout == "manager-left" else ["client", "manager"]
+        sides: list[Speaker] = ["manager", "client"] if layout == "manager-left" else ["client", "manager"]
         audible = [i for i in range(len(audio.channels)) if i not in audio.silent_channels]
         decoded = transcriber.transcribe_many([audio.channels[i] for i in audible], language, hotwords)
-        channel_segments = {speaker: [] for speaker in speakers}
+        channel_segments = {side: [] for side in sides}
         for i, segments in zip(audible, decoded):
-            channel_segments[speakers[i]] = segments
+            channel_segments[sides[i]] = segments
+    asr = AsrRecord(**asdict(transcriber.options), hotwords=hotwords, pipeline_version=PIPELINE_VERSION, speakers=speakers)
     return build_transcript(channel_segments, audio.duration, language=language, channel_layout=layout, asr=asr, warnings=warnings)
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from callqa.scoring import AnalysisOptions, analyze_transcript
+from callqa.analysis import AnalysisOptions, analyze_transcript
 from callqa.scripts import Script
 from callqa.store import Rows, Store, StoredCall, score_rows
 

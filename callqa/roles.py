@@ -1,6 +1,6 @@
 """Roles in a mono call: which of the two separated voices is the manager.
 
-The voices come from `callqa.speakers` as anonymous 0 and 1. The manager is
+The voices come from `callqa.asr.speakers` as anonymous 0 and 1. The manager is
 the one who says the script: the greeting with the company name, the
 questions, the next step. Both ways round are scored against the script and
 the way that finds more of the manager's steps (and the client's objections)
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from callqa.asr import AsrSegment
+from callqa.analysis import analyze_transcript
+from callqa.asr.speakers import SpeakerTrack, split_speakers
+from callqa.asr.utterances import build_transcript
 from callqa.errors import ModelError
 from callqa.scripts import Script
-from callqa.speakers import SpeakerTrack, split_speakers
-from callqa.transcript import Transcript, build_transcript
+from callqa.types import AsrSegment, Speaker, SpeakerSplit, Transcript
 
 __all__ = ["MonoAttribution", "RoleDecision", "assign_roles", "attribute_mono", "split_by_voice"]
 
@@ -63,8 +64,6 @@ def split_by_voice(segments: list[AsrSegment], track: SpeakerTrack) -> dict[int,
 
 
 def _items_found(transcript: Transcript, script: Script) -> int:
-    from callqa.scoring import analyze_transcript
-
     managers_steps = {step.id for step in script.steps if step.speaker == "manager"}
     analysis = analyze_transcript(transcript, script, "role-check")
     return sum(s.found for s in analysis.steps if s.id in managers_steps) + len(analysis.objections)
@@ -86,8 +85,8 @@ def assign_roles(by_voice: dict[int, list[AsrSegment]], duration: float, script:
 
 @dataclass
 class MonoAttribution:
-    segments: dict[str, list[AsrSegment]]  # by speaker role, "unknown" when undecided
-    info: dict  # recorded with the transcript: method, reliable, separation, manager voice, evidence
+    segments: dict[Speaker, list[AsrSegment]]  # by speaker role, "unknown" when undecided
+    split: SpeakerSplit  # recorded with the transcript
     warnings: list[str] = field(default_factory=list)
 
 
@@ -97,14 +96,14 @@ def attribute_mono(samples: np.ndarray, segments: list[AsrSegment], duration: fl
     try:
         track = split_speakers(samples, spans)
     except ModelError as exc:
-        return MonoAttribution({"unknown": segments}, {"method": None, "reliable": False}, [f"speakers not separated: {exc.message}"])
-    info = {"method": track.method, "reliable": track.reliable, "separation": round(track.separation, 3)}
+        return MonoAttribution({"unknown": segments}, SpeakerSplit(None, False), [f"speakers not separated: {exc.message}"])
+    separated = SpeakerSplit(track.method, track.reliable, round(track.separation, 3))
     if not track.reliable:
-        return MonoAttribution({"unknown": segments}, info, ["mono call: two voices could not be told apart, speakers are not attributed"])
+        return MonoAttribution({"unknown": segments}, separated, ["mono call: two voices could not be told apart, speakers are not attributed"])
     by_voice = split_by_voice(segments, track)
     decision = assign_roles(by_voice, duration, script)
-    info |= {"manager_voice": decision.manager_voice, "evidence": decision.evidence}
+    split = replace(separated, manager_voice=decision.manager_voice, evidence=decision.evidence)
     if decision.manager_voice is None:
-        return MonoAttribution({"unknown": segments}, info, [f"mono call: two voices found, but {decision.reason}: speakers are not attributed"])
+        return MonoAttribution({"unknown": segments}, split, [f"mono call: two voices found, but {decision.reason}: speakers are not attributed"])
     manager = decision.manager_voice
-    return MonoAttribution({"manager": by_voice[manager], "client": by_voice[1 - manager]}, info)
+    return MonoAttribution({"manager": by_voice[manager], "client": by_voice[1 - manager]}, split)

@@ -15,13 +15,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from callqa.errors import ScriptError
-from callqa.nlp import SUPPORTED_LANGUAGES
+from callqa.types import SUPPORTED_LANGUAGES, Severity
 
-__all__ = ["MANAGER_PLACEHOLDER", "Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
+__all__ = ["MANAGER_PLACEHOLDER", "PLACEHOLDER", "Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
 
 # Filled for each call with the manager's first name from its metadata; any
 # one or two words when the name is unknown. Scripts need not declare it.
 MANAGER_PLACEHOLDER = "manager"
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")  # {name} in a phrase
 
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Phrases = Annotated[list[Phrase], Field(min_length=1)]
@@ -46,7 +47,7 @@ class Step(_Model):
 class StopWord(_Model):
     id: Ident
     phrase: Phrase
-    severity: Literal["minor", "major", "critical"] = "minor"
+    severity: Severity = "minor"
     # A filler ("типа", "короче") counts only where it opens a sentence or stands
     # apart by punctuation, not as a word of the sentence ("какого типа пол").
     filler: bool = False
@@ -169,8 +170,6 @@ def _phrase_fields(items: Script | Catalogue):
 
 
 def _check_phrases(items: Script | Catalogue, placeholders: dict, name: str, problems: list[str]) -> None:
-    from callqa.matching import PLACEHOLDER
-
     for where, phrase in _phrase_fields(items):
         for placeholder in PLACEHOLDER.findall(phrase):
             if placeholder not in placeholders and placeholder != MANAGER_PLACEHOLDER:

@@ -8,8 +8,6 @@ leaving the database file free in between.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from prefect.tasks import exponential_backoff
 from callqa.batch import CallJob, plan_batch, process_call
 from callqa.config import Settings, load_settings
 from callqa.errors import is_retryable
-from callqa.store import Failure, Rows, call_rows, recording_rows, score_rows
+from callqa.store import CallResult, Failure, Rows, recording_rows
 from flows.runs import RunLog, RunProgress, RunResult, versions
 
 
@@ -32,13 +30,11 @@ def _retry_if_retryable(_task, _task_run, state) -> bool:
     return False
 
 
-@task(task_run_name="analyze {job.record.call_id}", retry_condition_fn=_retry_if_retryable,
+@task(task_run_name="analyze {job.record.metadata.call_id}", retry_condition_fn=_retry_if_retryable,
       retry_delay_seconds=exponential_backoff(backoff_factor=5), retry_jitter_factor=0.5)
-def analyze_call(job: CallJob, settings: Settings, run_id: str) -> Rows:
-    """One call's rows, ready to load; where it ran is kept with the call."""
-    analysis = process_call(job, settings)
-    analysis.transcript.asr = (analysis.transcript.asr or {}) | {"worker": f"{socket.gethostname()}:{os.getpid()}"}
-    return call_rows(job.record, analysis.transcript, analysis.duration, run_id).extend(score_rows(job.record.content_hash, analysis, run_id))
+def analyze_call(job: CallJob, settings: Settings, run_id: str) -> CallResult:
+    """One call's rows, ready to load."""
+    return process_call(job, settings, run_id)
 
 
 def _task_runner(settings: Settings):
@@ -87,14 +83,15 @@ def nightly(recordings_dir: str | None = None, db_path: str | None = None, scrip
                     failures.append(Failure.of(job.record.file_path, job.record.content_hash, "analyze", outcome))
                     run.counts["failed"] += 1
                 else:
-                    pending.extend(outcome)
+                    pending.extend(outcome.rows)
                     run.counts["processed"] += 1
-                    run.counts["audio_seconds"] += sum(outcome.tables["calls"]["duration"])
+                    run.counts["audio_seconds"] += outcome.duration
                 progress.advance()
                 if pending.count("scores") + len(failures) >= settings.write_every:
                     run.timings["work_s"] = round(time.perf_counter() - started, 3)
                     run.write(pending, failures)
                     pending, failures = Rows(), []
+        pending_calls = 0
         progress.close()
         run.timings["work_s"] = round(time.perf_counter() - started, 3)
         run.write(pending, failures, status="finished")

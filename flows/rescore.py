@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 
 from callqa.config import load_settings
 from callqa.rescore import score_stored
-from callqa.scoring import AnalysisOptions
+from callqa.analysis import AnalysisOptions
 from callqa.scripts import load_script
 from callqa.store import Rows
 from flows.runs import RunLog, RunProgress, RunResult, versions

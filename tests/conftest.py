@@ -36,9 +36,9 @@ def settings():
 @pytest.fixture
 def scored_db(tmp_path, ru_script):
     """A database with two calls (from written transcripts) scored with the bundled Russian script."""
-    from callqa.scoring import analyze_transcript
+    from callqa.analysis import analyze_transcript
     from callqa.store import CallRecord, Store
-    from callqa.transcript import transcript_from_dict
+    from callqa.types import RecordingMetadata, transcript_from_dict
 
     path = tmp_path / "db.duckdb"
     calls = {
@@ -49,7 +49,7 @@ def scored_db(tmp_path, ru_script):
         for call_id, lines in calls.items():
             transcript = transcript_from_dict({"segments": [
                 {"speaker": "manager", "start": i * 4.0, "end": i * 4.0 + 3, "text": text} for i, text in enumerate(lines)]})
-            store.save_call(CallRecord(call_id, call_id, f"{call_id}.mp3", "m-1", "Анна Иванова"), analyze_transcript(transcript, ru_script, call_id), None)
+            store.save_call(CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")), analyze_transcript(transcript, ru_script, call_id), None)
     return path
 
 

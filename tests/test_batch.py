@@ -1,9 +1,9 @@
 import json
 
 from callqa.batch import plan_batch
-from callqa.scoring import analyze_transcript
+from callqa.analysis import analyze_transcript
 from callqa.store import Store
-from callqa.transcript import transcript_from_dict
+from callqa.types import transcript_from_dict
 from samples import copy_call
 
 
@@ -12,9 +12,9 @@ def test_plan_reads_sidecar_metadata(calls_dir, tmp_path, settings):
     plan = plan_batch(calls_dir, settings)
     [job] = plan.jobs
     meta = json.loads((calls_dir / "ru-01.json").read_text())
-    assert job.record.call_id == "ru-01" and job.record.manager_name == meta["manager_name"]
+    assert job.record.metadata.call_id == "ru-01" and job.record.metadata.manager_name == meta["manager_name"]
     assert job.script.id == "stroydom-inbound" and job.channels == meta["channels"]
-    assert job.record.started_at.isoformat().startswith(meta["started_at"][:10])
+    assert job.record.metadata.started_at.isoformat().startswith(meta["started_at"][:10])
 
 
 def test_same_content_under_another_name_is_one_call(calls_dir, tmp_path, settings):
@@ -89,10 +89,10 @@ def test_pbx_names_and_a_manager_directory_give_each_job_its_manager(calls_dir, 
                                         "managers_file": tmp_path / "managers.csv", "default_script": "stroydom-inbound"})
     plan = plan_batch(calls_dir, local)
     [job] = plan.jobs
-    record = job.record
-    assert (record.manager_id, record.manager_name, record.team, record.manager_ext) == ("m-ivanova", "Анна Иванова", "north", "214")
-    assert record.started_at.isoformat() == "2026-11-20T10:15:00" and record.metadata_sources == ("filename",)
-    assert record.client_phone_hash and "9123456789" not in record.client_phone_hash
+    meta = job.record.metadata
+    assert (meta.manager_id, meta.manager_name, meta.team, meta.manager_ext) == ("m-ivanova", "Анна Иванова", "north", "214")
+    assert meta.started_at.isoformat() == "2026-11-20T10:15:00" and meta.sources == ("filename",)
+    assert meta.client_phone_hash and "9123456789" not in meta.client_phone_hash
     reasons = {f.file_path.rsplit("/", 1)[1]: (f.stage, f.retryable, f.message) for f in plan.failures}
     assert reasons["out-79123456789-299-20261120-111500.mp3"][:2] == ("metadata", False)
     assert "unknown manager extension 299" in reasons["out-79123456789-299-20261120-111500.mp3"][2]

@@ -95,11 +95,11 @@ def test_every_setting_is_documented(setting):
 def test_db_upgrade_reports_what_it_did(tmp_path):
     import duckdb
 
-    from callqa.store import _SCHEMA_V1
+    from callqa.store.schema import SCHEMA_V1
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    con.execute(_SCHEMA_V1)
+    con.execute(SCHEMA_V1)
     con.execute("INSERT INTO schema_version VALUES (1)")
     con.close()
     result = _invoke("db", "upgrade", "--db", path)

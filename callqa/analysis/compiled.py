@@ -1,0 +1,53 @@
+"""A script's phrases compiled for search: built once per script, options and
+manager name, and cached on all three."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callqa.analysis.matching import MatchParams, PhraseBatch, PhraseSet
+from callqa.analysis.nlp import lemmatize
+from callqa.analysis.options import AnalysisOptions
+from callqa.scripts import Script
+
+__all__ = ["SIDES", "CompiledScript", "compile_script"]
+
+SIDES = {"manager": ("manager", "unknown"), "client": ("client", "unknown")}  # unattributed speech counts for both
+
+
+@dataclass(frozen=True)
+class CompiledScript:
+    steps: dict[str, PhraseBatch]  # per side
+    stop_words: PhraseBatch
+    objections: PhraseBatch
+    handling: PhraseBatch
+    not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word
+
+
+_compiled: dict[tuple, tuple[Script, CompiledScript]] = {}
+
+
+def _params(threshold: float, opts: AnalysisOptions) -> MatchParams:
+    return MatchParams(threshold, opts.token_floor, opts.short_word_floor, opts.order_penalty, opts.function_word_weight, opts.extra_words)
+
+
+def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tuple[str, ...]]) -> CompiledScript:
+    """`values`: placeholder values known for this call (the manager's names)."""
+    key = (id(script), tuple(sorted(values.items())), opts)
+    if key in _compiled and _compiled[key][0] is script:
+        return _compiled[key][1]
+    lang, places = script.language, {**script.placeholders, **values}
+    step, detect, handle = (_params(t, opts) for t in (opts.step_threshold, opts.objection_threshold, opts.handling_threshold))
+    stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
+    compiled = CompiledScript(
+        steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True)
+               for side in SIDES},
+        stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
+        objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
+        handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
+        not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
+    )
+    if len(_compiled) > 64:
+        _compiled.clear()
+    _compiled[key] = (script, compiled)  # holding the script keeps its id from being reused
+    return compiled

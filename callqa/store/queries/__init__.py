@@ -1,0 +1,1 @@
+"""Reads of the database, one module per reader: the batch planner, re-scoring, reports."""

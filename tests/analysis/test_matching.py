@@ -1,0 +1,136 @@
+import pytest
+
+from callqa.types import Word
+from callqa.analysis.stop_words import is_set_off
+from callqa.analysis.matching import CallIndex, MatchParams, PhraseSet, expand_placeholders
+from callqa.types import Segment
+
+MANAGER = ("manager", "unknown")
+STEP = MatchParams(0.75)
+STOP = MatchParams(0.92, order_penalty=0.0, extra_words=0)
+
+
+def _index(*texts, language="ru"):
+    """One turn per text, manager and client alternating, 5 s apart."""
+    return CallIndex([Segment(("manager", "client")[i % 2], float(i * 5), float(i * 5 + 4), t) for i, t in enumerate(texts)], language)
+
+
+def _find(phrase, *texts, params=STEP, forms=False, language="ru", placeholders=None):
+    return _index(*texts, language=language).search(PhraseSet([phrase], language, placeholders, forms), MANAGER, params)
+
+
+@pytest.mark.parametrize("said", [
+    "Какую сумму вы планируете потратить на ремонт?",  # the wording itself
+    "а какая сумма, которую вы планировали потратить",  # other inflections
+    "Сколько вы планируете потратить, какую сумму?",  # another word order
+    "Какую, э-э, сумму вы, ну, планируете потратить?",  # fillers in between
+])
+def test_step_phrase_survives_inflection_order_and_fillers(said):
+    [hit] = _find("какую сумму вы планируете потратить", said)
+    assert hit.score >= 0.75
+
+
+def test_asr_slips_in_words_still_match():
+    assert _find("это дорого", "Ну это дурго как-то.")  # "дорого" misheard
+    assert _find("добрый день компания стройдом", "Добрый день, компания страдом.")  # brand misspelt
+    assert _find("добрый день компания стройдом", "Добрый день, компания строй дом.")  # brand split
+
+
+def test_other_dictionary_words_are_not_slips():
+    # fuzzy similarity bridges slips, not two real words: a look-alike or a prefixed form
+    assert _find("я подумаю", "Я понимаю.") == []
+    assert _find("я подумаю", "Я думаю, да.") == []
+    assert _find("any timeframe", "What kind of frames have you got?", language="en") == []
+    assert _find("квадратов сколько", "Квадратиков сколько?")  # one stem: a diminutive
+
+
+def test_unrelated_or_partial_speech_does_not_match():
+    assert _find("какую сумму вы планируете потратить", "Когда вам удобно принять замерщика?") == []
+    assert _find("какую сумму вы планируете потратить", "Какую плитку вы выбрали?") == []
+
+
+def test_negated_phrase_is_not_a_match():
+    assert _find("это дорого", "Нет, это не дорого, нормально.") == []
+    assert _find("that is too expensive", "Well that is not too expensive.", language="en") == []
+    assert _find("не знаю", "Я не знаю.", params=STOP, forms=True)  # a phrase that is itself negative
+    assert _find("я подумаю", "Да не, я подумаю.")  # set off by a comma, "не" answers, it does not negate
+
+
+def test_placeholders_with_values_and_open_slots():
+    assert expand_placeholders("компания {company}", {"company": ["стройдом", "строй дом"]}) == [("компания стройдом", 0), ("компания строй дом", 0)]
+    # one-word values share a variant as alternatives
+    assert expand_placeholders("это {manager}", {"manager": ["Анна Иванова", "Анна", "Аня"]}) == [("это (Анна|Аня)", 0), ("это Анна Иванова", 0)]
+    places = {"company": ["стройдом"], "name": []}
+    [hit] = _find("меня зовут {name} компания {company}", "Меня зовут Анна Сергеевна, компания СтройДом.", placeholders=places)
+    assert hit.score == 1.0 and hit.text.startswith("Меня зовут")
+
+
+def test_stop_words_match_whole_words_only():
+    assert _find("типа", "Прототипами займемся позже, архетипа нет.", params=STOP, forms=True) == []
+    assert len(_find("типа", "Ну, типа, сделаем, типа того.", params=STOP, forms=True)) == 2
+    assert _find("как бы", "Какая бы ни была квартира, сделаем.", params=STOP, forms=True) == []
+    assert [h.text for h in _find("как бы", "Мы как бы делаем ремонт.", params=STOP, forms=True)] == ["как бы"]
+    assert _find("не знаю", "Я знаю, не волнуйтесь.", params=STOP, forms=True) == []  # no gaps, no reordering
+
+
+def test_filler_check_tells_filler_from_word():
+    index = _index("Ну, типа, сделаем.", "Да.", "Какого типа у вас пол?")
+    hits = index.search(PhraseSet(["типа"], "ru", forms=True), ("manager", "unknown"), STOP)
+    assert [is_set_off(index, h) for h in sorted(hits, key=lambda h: h.start)] == [True, False]
+    index = _index("так ну короче кухня от ста тысяч", "Да.", "Так будет короче.")  # no punctuation from the recogniser
+    hits = index.search(PhraseSet(["короче"], "ru", forms=True), ("manager", "unknown"), STOP)
+    assert [is_set_off(index, h) for h in sorted(hits, key=lambda h: h.start)] == [True, False]
+
+
+def test_phrase_split_across_utterances_of_one_turn_is_found():
+    index = CallIndex([
+        Segment("manager", 0.0, 1.2, "Добрый день,"),
+        Segment("manager", 1.8, 3.0, "компания, строй дом."),
+        Segment("client", 3.5, 4.0, "Да."),
+    ], "ru")
+    assert len(index.turns) == 2
+    [hit] = index.search(PhraseSet(["добрый день компания стройдом"], "ru"), MANAGER, STEP)
+    assert hit.start == 0.0 and hit.text.startswith("Добрый день, компания, строй")
+
+
+def test_windows_never_join_two_turns():
+    index = CallIndex([
+        Segment("manager", 0.0, 1.0, "Какую сумму"),
+        Segment("client", 1.0, 2.0, "Угу."),
+        Segment("manager", 2.0, 3.0, "вы планируете потратить?"),
+    ], "ru")
+    assert index.search(PhraseSet(["какую сумму вы планируете потратить"], "ru"), MANAGER, MatchParams(0.9)) == []
+
+
+def test_hit_keeps_time_words_and_context():
+    words = [Word(0.0, 0.4, "Ну,", 0.9), Word(2.0, 2.3, "я", 0.9), Word(2.3, 2.5, "не", 0.9), Word(2.5, 2.9, "знаю,", 0.9), Word(3.0, 3.4, "честно.", 0.9)]
+    index = CallIndex([Segment("manager", 0.0, 3.4, "Ну, я не знаю, честно.", words=words)], "ru")
+    [hit] = index.search(PhraseSet(["не знаю"], "ru", forms=True), MANAGER, STOP)
+    assert (hit.start, hit.end, hit.text, hit.context) == (2.3, 2.9, "не знаю", "Ну, я не знаю, честно")
+
+
+def test_search_can_be_limited_to_some_turns():
+    index = _index("Понимаю вас.", "Да.", "Понимаю вас.")
+    phrases = PhraseSet(["понимаю вас"], "ru")
+    assert [h.turn for h in index.search(phrases, MANAGER, STEP, turns={2})] == [2]
+
+
+def test_alternatives_stand_for_one_word():
+    phrase = "на какой (бюджет|сумму|деньги) вы (рассчитываете|ориентируетесь)"
+    assert _find(phrase, "А на какую сумму вы ориентируетесь?")
+    assert _find(phrase, "На какие деньги вы рассчитываете?")
+    assert _find(phrase, "На какой срок вы рассчитываете?") == []
+
+
+def test_short_words_must_match_nearly_exactly():
+    assert _find("какой (метраж|площадь)", "От десяти тысяч за метр, а там как пойдет.") == []  # "как" is not "какой"
+    assert _find("какой (метраж|площадь)", "А метраж какой?")
+
+
+def test_a_bare_no_before_a_phrase_does_not_negate_it():
+    assert _find("это дорого", "Ой, нет. Это дорого.")  # "нет" answers, it does not negate
+
+
+def test_a_one_word_phrase_must_match_nearly_exactly():
+    assert _find("дороговато", "А у вас подороже выходит.") == []
+    assert _find("дороговато", "Ну, дороговато как-то.")
