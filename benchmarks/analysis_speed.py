@@ -21,12 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from callqa.rescore import try_script
 from callqa.analysis import analyze_transcript
+from callqa.rescore import try_script
 from callqa.scripts import load_script
 from callqa.store import CallRecord, Store
-from callqa.types import RecordingMetadata
-from callqa.types import Segment, Transcript, transcript_from_dict
+from callqa.types import RecordingMetadata, Segment, Transcript, transcript_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,7 +71,11 @@ def main() -> None:
         db = Path(tmp) / "rescore.duckdb"
         with Store(db) as store:
             for call_id, t in references:
-                store.save_call(CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")), analyze_transcript(t, base, call_id, manager="Анна Иванова"), None)
+                store.save_call(
+                    CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")),
+                    analyze_transcript(t, base, call_id, manager="Анна Иванова"),
+                    None,
+                )
             copies = -(-args.calls // len(references))
             # Set-based copies: every row of the 10 calls, once per copy, under a derived hash.
             for table in ("calls", "segments", "scores", "step_results"):
@@ -85,14 +88,33 @@ def main() -> None:
             started = time.perf_counter()
             trial = try_script(store, new, workers=args.workers)
             rescore = time.perf_counter() - started
-    print(json.dumps({
-        "ten_minute_call": {"segments": len(call.segments), "words": sum(len(s.text.split()) for s in call.segments),
-                            "script_steps": len(script.steps), "stop_words": len(script.stop_words), "objections": len(script.objections),
-                            "cold_ms": round(cold * 1000, 1), "warm_median_ms": round(statistics.median(warm) * 1000, 1), "target_ms": 50},
-        "rescore": {"stored_calls": stored, "rescored": trial.calls, "workers": args.workers, "seconds": round(rescore, 1),
-                    "calls_per_second": round(trial.calls / rescore), "changed": len(trial.changed), "target_seconds_for_10000": 60},
-        "machine": {"cpus": len(os.sched_getaffinity(0))},
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "ten_minute_call": {
+                    "segments": len(call.segments),
+                    "words": sum(len(s.text.split()) for s in call.segments),
+                    "script_steps": len(script.steps),
+                    "stop_words": len(script.stop_words),
+                    "objections": len(script.objections),
+                    "cold_ms": round(cold * 1000, 1),
+                    "warm_median_ms": round(statistics.median(warm) * 1000, 1),
+                    "target_ms": 50,
+                },
+                "rescore": {
+                    "stored_calls": stored,
+                    "rescored": trial.calls,
+                    "workers": args.workers,
+                    "seconds": round(rescore, 1),
+                    "calls_per_second": round(trial.calls / rescore),
+                    "changed": len(trial.changed),
+                    "target_seconds_for_10000": 60,
+                },
+                "machine": {"cpus": len(os.sched_getaffinity(0))},
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

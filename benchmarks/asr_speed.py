@@ -58,6 +58,7 @@ TARGETS = {"audio_hours_per_wall_hour": 12.0, "pipeline_over_bare_wall": 1.10, "
 
 # -- the batch -------------------------------------------------------------
 
+
 def _decode_stereo(path: Path) -> np.ndarray:
     """(2, samples) float32 at RATE."""
     import av
@@ -138,8 +139,7 @@ def build_batch(rebuild: bool = False) -> tuple[dict, bool]:
             assert MIN_S <= seconds <= MAX_S and len(parts) >= 2, (n, seconds, len(parts))
         seen.add(tuple(p for _, _, p in parts))
         noise = np.random.default_rng(n)
-        pieces = [piece for i, (_, _, path) in enumerate(parts)
-                  for piece in ([_line_noise(noise, int(GAP_S * RATE))] if i else []) + [decoded[path]]]
+        pieces = [piece for i, (_, _, path) in enumerate(parts) for piece in ([_line_noise(noise, int(GAP_S * RATE))] if i else []) + [decoded[path]]]
         audio = np.concatenate(pieces, axis=1)
         call_id = f"speed-{n:02d}"
         _encode_mp3(BATCH / f"{call_id}.mp3", audio)
@@ -147,8 +147,15 @@ def build_batch(rebuild: bool = False) -> tuple[dict, bool]:
         sidecar = {k: first[k] for k in ("manager_id", "manager_name", "started_at", "direction", "script") if k in first}
         sidecar = {"call_id": call_id, **sidecar, "channels": "manager-left"}
         (BATCH / f"{call_id}.json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        calls.append({"file": f"{call_id}.mp3", "language": language, "script": first["script"], "seconds": round(audio.shape[1] / RATE, 2),
-                      "parts": [str(p.relative_to(ROOT)) for _, _, p in parts]})
+        calls.append(
+            {
+                "file": f"{call_id}.mp3",
+                "language": language,
+                "script": first["script"],
+                "seconds": round(audio.shape[1] / RATE, 2),
+                "parts": [str(p.relative_to(ROOT)) for _, _, p in parts],
+            }
+        )
     data = {"recipe": RECIPE, "calls": calls}
     (BATCH / "manifest.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data, True
@@ -156,20 +163,35 @@ def build_batch(rebuild: bool = False) -> tuple[dict, bool]:
 
 # -- the two modes, each run in its own child process ------------------------
 
+
 def _settings(args):
     from callqa.config import load_settings
 
-    return load_settings(device=args.device, compute_type=args.compute_type, beam_size=args.beam_size, batch_size=args.batch_size,
-                         cpu_threads=args.cpu_threads, hotwords=args.hotwords, workers=args.workers,
-                         model=str(args.model_dir) if args.model_dir else None)
+    return load_settings(
+        device=args.device,
+        compute_type=args.compute_type,
+        beam_size=args.beam_size,
+        batch_size=args.batch_size,
+        cpu_threads=args.cpu_threads,
+        hotwords=args.hotwords,
+        workers=args.workers,
+        model=str(args.model_dir) if args.model_dir else None,
+    )
 
 
 def _options(args) -> dict:
     """Device and decoding options: callqa's settings where callqa is importable, else its defaults."""
     try:
         s = _settings(args)
-        opts = {"device": s.device, "compute_type": s.compute_type, "beam_size": s.beam_size, "batch_size": s.batch_size,
-                "cpu_threads": s.cpu_threads, "hotwords": s.hotwords, "vad_threshold": s.vad_threshold}
+        opts = {
+            "device": s.device,
+            "compute_type": s.compute_type,
+            "beam_size": s.beam_size,
+            "batch_size": s.batch_size,
+            "cpu_threads": s.cpu_threads,
+            "hotwords": s.hotwords,
+            "vad_threshold": s.vad_threshold,
+        }
     except ImportError:
         defaults = {"device": "auto", "compute_type": "auto", "beam_size": 5, "batch_size": 8, "cpu_threads": 0, "hotwords": False, "vad_threshold": 0.25}
         opts = {k: v if (v := getattr(args, k, None)) is not None else defaults[k] for k in defaults}
@@ -208,10 +230,11 @@ def run_bare(args, calls: list[dict]) -> dict:
             raise SystemExit(f"callqa is not importable here ({exc}): pass --model-dir") from None
         model_path = resolve_model(_settings(args))
     hotwords = {s: " ".join(_vocabulary(s)) or None if opts["hotwords"] else None for s in {c["script"] for c in calls}}
-    decoding = dict(beam_size=opts["beam_size"], batch_size=opts["batch_size"], word_timestamps=True, condition_on_previous_text=False)
+    decoding = {"beam_size": opts["beam_size"], "batch_size": opts["batch_size"], "word_timestamps": True, "condition_on_previous_text": False}
     started = time.perf_counter()
-    model = WhisperModel(model_path, device=opts["device"], compute_type=opts["compute_type"], cpu_threads=opts["cpu_threads"],
-                         num_workers=args.workers, local_files_only=True)
+    model = WhisperModel(
+        model_path, device=opts["device"], compute_type=opts["compute_type"], cpu_threads=opts["cpu_threads"], num_workers=args.workers, local_files_only=True
+    )
     model_load = time.perf_counter() - started
     started = time.perf_counter()  # warm-up: VAD model, first kernels (JIT-compiled on GPUs newer than the wheel's SASS)
     first = decode_audio(str(BATCH / calls[0]["file"]), split_stereo=True)[0][: 30 * 16000]
@@ -225,16 +248,30 @@ def run_bare(args, calls: list[dict]) -> dict:
         words = 0
         channels = decode_audio(str(BATCH / call["file"]), split_stereo=True)
         for samples in channels:  # each channel on its own, as faster-whisper's README does it
-            segments, _info = local.pipeline.transcribe(samples, language=call["language"], hotwords=hotwords[call["script"]], vad_filter=True,
-                                                        vad_parameters={"threshold": opts["vad_threshold"], "min_silence_duration_ms": 160}, **decoding)
+            segments, _info = local.pipeline.transcribe(
+                samples,
+                language=call["language"],
+                hotwords=hotwords[call["script"]],
+                vad_filter=True,
+                vad_parameters={"threshold": opts["vad_threshold"], "min_silence_duration_ms": 160},
+                **decoding,
+            )
             words += sum(len(s.words or ()) for s in segments if s.text.strip())
         return len(channels[0]) / 16000, words
 
     results, wall, loads = _timed_map(work, calls, args.workers)
     figures = _figures(len(calls), sum(s for s, _ in results), wall, model_load + warmup, loads)
-    return {**figures, "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": sum(n for _, n in results),
-            "model": model_path, **opts, "workers": args.workers,
-            "faster_whisper": _version("faster_whisper"), "ctranslate2": _version("ctranslate2"), "gpu": _gpu() if opts["device"] == "cuda" else None}
+    return {
+        **figures,
+        "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)},
+        "words": sum(n for _, n in results),
+        "model": model_path,
+        **opts,
+        "workers": args.workers,
+        "faster_whisper": _version("faster_whisper"),
+        "ctranslate2": _version("ctranslate2"),
+        "gpu": _gpu() if opts["device"] == "cuda" else None,
+    }
 
 
 def run_asr(args, calls: list[dict]) -> dict:
@@ -257,21 +294,31 @@ def run_asr(args, calls: list[dict]) -> dict:
 
     results, wall, loads = _timed_map(work, calls, settings.workers)
     o = transcriber.options
-    return {**_figures(len(calls), sum(a for a, _ in results), wall, model_load + warmup, loads),
-            "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": sum(n for _, n in results),
-            "model": settings.model, "device": o.device, "compute_type": o.compute_type, "beam_size": o.beam_size, "batch_size": o.batch_size,
-            "vad_threshold": o.vad_threshold, "hotwords": settings.hotwords, "workers": settings.workers, "gpu": _gpu() if o.device == "cuda" else None}
+    return {
+        **_figures(len(calls), sum(a for a, _ in results), wall, model_load + warmup, loads),
+        "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)},
+        "words": sum(n for _, n in results),
+        "model": settings.model,
+        "device": o.device,
+        "compute_type": o.compute_type,
+        "beam_size": o.beam_size,
+        "batch_size": o.batch_size,
+        "vad_threshold": o.vad_threshold,
+        "hotwords": settings.hotwords,
+        "workers": settings.workers,
+        "gpu": _gpu() if o.device == "cuda" else None,
+    }
 
 
 def run_pipeline(args, calls: list[dict]) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from callqa import __version__
+    from callqa.analysis import analyze_transcript
     from callqa.asr import get_transcriber
     from callqa.asr.audio import decode_audio
     from callqa.batch import plan_batch, process_call
     from callqa.errors import CallQAError
-    from callqa.analysis import analyze_transcript
     from callqa.scripts import find_script
     from callqa.store import Store
     from callqa.types import transcript_from_dict
@@ -316,10 +363,22 @@ def run_pipeline(args, calls: list[dict]) -> dict:
             stored, words = store.con.execute("SELECT (SELECT count(*) FROM scores), (SELECT sum(json_array_length(words)) FROM segments)").fetchone()
     figures = _figures(stored, audio, wall, model_load + warmup, loads)
     o = transcriber.options
-    return {**figures, "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)}, "words": words,
-            "failed": failed + [f.message for f in plan.failures], "model": settings.model, "device": o.device, "compute_type": o.compute_type,
-            "beam_size": o.beam_size, "batch_size": o.batch_size, "cpu_threads": settings.cpu_threads, "hotwords": settings.hotwords,
-            "workers": settings.workers, "callqa": __version__, "gpu": _gpu() if o.device == "cuda" else None}
+    return {
+        **figures,
+        "load_breakdown": {"asr_model": round(model_load, 2), "warmup": round(warmup, 2)},
+        "words": words,
+        "failed": failed + [f.message for f in plan.failures],
+        "model": settings.model,
+        "device": o.device,
+        "compute_type": o.compute_type,
+        "beam_size": o.beam_size,
+        "batch_size": o.batch_size,
+        "cpu_threads": settings.cpu_threads,
+        "hotwords": settings.hotwords,
+        "workers": settings.workers,
+        "callqa": __version__,
+        "gpu": _gpu() if o.device == "cuda" else None,
+    }
 
 
 def _timed_map(work, items: list, workers: int) -> tuple[list, float, list[float]]:
@@ -331,14 +390,21 @@ def _timed_map(work, items: list, workers: int) -> tuple[list, float, list[float
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(work, items))
     wall = time.perf_counter() - started
-    return results, wall, loads + [os.getloadavg()[0]]
+    return results, wall, [*loads, os.getloadavg()[0]]
 
 
 def _figures(calls: int, audio: float, wall: float, load: float, loads: list[float]) -> dict:
     rate = audio / wall if wall else None
-    return {"calls": calls, "audio_seconds": round(audio, 1), "wall_seconds": round(wall, 1), "load_seconds": round(load, 2),
-            "audio_s_per_wall_s": round(rate, 2), "audio_hours_per_wall_hour": round(rate, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "load_avg_1min": {"start": round(loads[0], 2), "end": round(loads[1], 2)}}
+    return {
+        "calls": calls,
+        "audio_seconds": round(audio, 1),
+        "wall_seconds": round(wall, 1),
+        "load_seconds": round(load, 2),
+        "audio_s_per_wall_s": round(rate, 2),
+        "audio_hours_per_wall_hour": round(rate, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load_avg_1min": {"start": round(loads[0], 2), "end": round(loads[1], 2)},
+    }
 
 
 def _version(module: str) -> str | None:
@@ -350,7 +416,9 @@ def _version(module: str) -> str | None:
 
 def _gpu() -> str | None:
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -380,10 +448,17 @@ def main() -> None:
     build_seconds = time.perf_counter() - started
     calls = manifest["calls"][: args.calls]
     argv = [a for a in sys.argv[1:] if a != "--rebuild"]
-    result = {"batch": {"dir": str(BATCH.relative_to(ROOT)), "calls": len(calls), "audio_seconds": round(sum(c["seconds"] for c in calls), 1),
-                        "call_seconds_min_max": [min(c["seconds"] for c in calls), max(c["seconds"] for c in calls)],
-                        "languages": {lang: sum(c["language"] == lang for c in calls) for lang in sorted({c["language"] for c in calls})},
-                        "built_now": built, "build_seconds": round(build_seconds, 1) if built else None}}
+    result = {
+        "batch": {
+            "dir": str(BATCH.relative_to(ROOT)),
+            "calls": len(calls),
+            "audio_seconds": round(sum(c["seconds"] for c in calls), 1),
+            "call_seconds_min_max": [min(c["seconds"] for c in calls), max(c["seconds"] for c in calls)],
+            "languages": {lang: sum(c["language"] == lang for c in calls) for lang in sorted({c["language"] for c in calls})},
+            "built_now": built,
+            "build_seconds": round(build_seconds, 1) if built else None,
+        }
+    }
     for mode in ("bare", "pipeline") if args.mode == "both" else (args.mode,):
         child = subprocess.run([sys.executable, str(Path(__file__).resolve()), *argv, "--child", mode], capture_output=True, text=True)
         if child.returncode:
@@ -394,9 +469,11 @@ def main() -> None:
         ratio = result["pipeline"]["wall_seconds"] / result["bare"]["wall_seconds"]
         result["pipeline_over_bare_wall"] = round(ratio, 3)
         result["targets"] = TARGETS
-        result["met"] = {"audio_hours_per_wall_hour": result["pipeline"]["audio_hours_per_wall_hour"] >= TARGETS["audio_hours_per_wall_hour"],
-                         "pipeline_over_bare_wall": ratio <= TARGETS["pipeline_over_bare_wall"],
-                         "peak_rss_mb": max(result[m]["peak_rss_mb"] for m in ("bare", "pipeline")) < TARGETS["peak_rss_mb"]}
+        result["met"] = {
+            "audio_hours_per_wall_hour": result["pipeline"]["audio_hours_per_wall_hour"] >= TARGETS["audio_hours_per_wall_hour"],
+            "pipeline_over_bare_wall": ratio <= TARGETS["pipeline_over_bare_wall"],
+            "peak_rss_mb": max(result[m]["peak_rss_mb"] for m in ("bare", "pipeline")) < TARGETS["peak_rss_mb"],
+        }
     result["machine"] = {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "platform": platform.platform()}
     print(json.dumps(result, ensure_ascii=False, indent=1))
 

@@ -34,17 +34,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from callqa.asr.transcriber import _resolve_device, get_transcriber, resolve_model
+from callqa.analysis.nlp import lemmatize
 from callqa.asr.audio import SAMPLE_RATE, decode_audio
+from callqa.asr.transcriber import _resolve_device, get_transcriber, resolve_model
 from callqa.config import Settings, load_settings
 from callqa.errors import AudioError
-from callqa.analysis.nlp import lemmatize
 from callqa.scripts import find_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,8 +69,8 @@ def _loop(words: list[str]) -> str | None:
     """A phrase of 1 to 4 words said three or more times running: the decoder looping."""
     for n in range(1, 5):
         for i in range(len(words) - 3 * n + 1):
-            if words[i:i + n] == words[i + n:i + 2 * n] == words[i + 2 * n:i + 3 * n]:
-                return " ".join(words[i:i + n])
+            if words[i : i + n] == words[i + n : i + 2 * n] == words[i + 2 * n : i + 3 * n]:
+                return " ".join(words[i : i + n])
     return None
 
 
@@ -95,11 +95,11 @@ def _score(item_id: str, reference: str, hypothesis: str, language: str, seconds
     loop = _loop(hyp)
     if loop and _loop(ref) == loop:
         loop = None
-    return {"id": item_id, "language": language, "ref": ref, "hyp": hyp, "edits": Levenshtein.distance(ref, hyp),
-            "seconds": seconds, "loop": loop, **extra}
+    return {"id": item_id, "language": language, "ref": ref, "hyp": hyp, "edits": Levenshtein.distance(ref, hyp), "seconds": seconds, "loop": loop, **extra}
 
 
 # --- asterisk prompts -------------------------------------------------------------------------
+
 
 def _ensure_asterisk() -> bool:
     """Install the prompt packages when missing; True when they were installed now."""
@@ -110,18 +110,21 @@ def _ensure_asterisk() -> bool:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True)
     if done.returncode or not (ASTERISK_SOUNDS.is_dir() and ASTERISK_TEXTS.is_file()):
-        raise SystemExit(f"the asterisk set needs {' and '.join(ASTERISK_PACKAGES)}, and `{command}` failed "
-                         f"(exit {done.returncode}): {done.stderr.strip()[-500:]}\nInstall them as root, or run --set dialogues.")
+        raise SystemExit(
+            f"the asterisk set needs {' and '.join(ASTERISK_PACKAGES)}, and `{command}` failed "
+            f"(exit {done.returncode}): {done.stderr.strip()[-500:]}\nInstall them as root, or run --set dialogues."
+        )
     return True
 
 
 def _asterisk_transcripts() -> dict[str, str]:
     """`path: text` lines; `[...]`, `<...>` and `(...)` describe a sound, not words said."""
     texts = {}
-    for line in gzip.open(ASTERISK_TEXTS, "rt", encoding="utf-8"):
-        key, sep, text = line.partition(":")
-        if sep and not key.startswith(";") and " " not in key.strip():
-            texts[key.strip()] = re.sub(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)", " ", text).strip()
+    with gzip.open(ASTERISK_TEXTS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            key, sep, text = line.partition(":")
+            if sep and not key.startswith(";") and " " not in key.strip():
+                texts[key.strip()] = re.sub(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)", " ", text).strip()
     return texts
 
 
@@ -146,11 +149,16 @@ def run_asterisk(decode: Decoder, limit: int) -> tuple[list[dict], dict]:
         started = time.perf_counter()
         hypothesis = decode(samples, "ru", None)
         items.append(_score(key, text, hypothesis, "ru", time.perf_counter() - started, audio=len(samples) / SAMPLE_RATE))
-    return items, {"packages": list(ASTERISK_PACKAGES), "installed_now": installed_now, "sounds": str(ASTERISK_SOUNDS.resolve()),
-                   "skipped_before_limit": dict(skipped)}
+    return items, {
+        "packages": list(ASTERISK_PACKAGES),
+        "installed_now": installed_now,
+        "sounds": str(ASTERISK_SOUNDS.resolve()),
+        "skipped_before_limit": dict(skipped),
+    }
 
 
 # --- rendered dialogues -----------------------------------------------------------------------
+
 
 def _speaker_text(segments: list[dict], speakers: set[str]) -> str:
     return " ".join(s["text"] for s in sorted(segments, key=lambda s: s["start"]) if s["speaker"] in speakers)
@@ -161,7 +169,7 @@ def _aligned(ref: list[str], hyp: list[str]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in range(len(ref) + 1)]
     for op in Levenshtein.opcodes(ref, hyp):
         if op.tag == "insert":
-            out[op.src_start] += hyp[op.dest_start:op.dest_end]
+            out[op.src_start] += hyp[op.dest_start : op.dest_end]
         elif op.tag != "delete":  # equal and replace blocks pair their words one to one
             for k in range(op.src_end - op.src_start):
                 out[op.src_start + k].append(hyp[op.dest_start + k])
@@ -171,9 +179,9 @@ def _aligned(ref: list[str], hyp: list[str]) -> list[list[str]]:
 def _count(words: list[str], seq: list[str], spaced: bool = False) -> int:
     """Occurrences of a word sequence; `spaced`: also with other word breaks ("строй дом" for "стройдом")."""
     if not spaced:
-        return sum(words[i:i + len(seq)] == seq for i in range(len(words) - len(seq) + 1))
+        return sum(words[i : i + len(seq)] == seq for i in range(len(words) - len(seq) + 1))
     joined = "".join(seq)
-    return sum("".join(words[i:i + k]) == joined for k in range(1, len(seq) + 2) for i in range(len(words) - k + 1))
+    return sum("".join(words[i : i + k]) == joined for k in range(1, len(seq) + 2) for i in range(len(words) - k + 1))
 
 
 def _term_hits(item: dict, terms: list[str]) -> list[dict]:
@@ -185,12 +193,18 @@ def _term_hits(item: dict, terms: list[str]) -> list[dict]:
     hits = []
     for term in terms:
         seq = _lemmas(normalise(term), language)
-        at = [i for i in range(len(ref) - len(seq) + 1) if ref[i:i + len(seq)] == seq]
+        at = [i for i in range(len(ref) - len(seq) + 1) if ref[i : i + len(seq)] == seq]
         if at:
-            heard = [" ".join(w for words in aligned[i:i + len(seq)] for w in words) for i in at]
-            hits.append({"term": term, "in_reference": len(at), "in_hypothesis": min(_count(hyp, seq), len(at)),
-                         "in_hypothesis_ignoring_spaces": min(_count(hyp, seq, spaced=True), len(at)),
-                         "heard_instead": [h or "∅" for h in heard if _lemmas(h.split(), language) != seq]})
+            heard = [" ".join(w for words in aligned[i : i + len(seq)] for w in words) for i in at]
+            hits.append(
+                {
+                    "term": term,
+                    "in_reference": len(at),
+                    "in_hypothesis": min(_count(hyp, seq), len(at)),
+                    "in_hypothesis_ignoring_spaces": min(_count(hyp, seq, spaced=True), len(at)),
+                    "heard_instead": [h or "∅" for h in heard if _lemmas(h.split(), language) != seq],
+                }
+            )
     return hits
 
 
@@ -217,8 +231,14 @@ def run_dialogues(decode: Decoder, settings: Settings, hotwords: bool) -> tuple[
             for channel, samples, speakers in pairs:
                 started = time.perf_counter()
                 hypothesis = decode(samples, script.language, " ".join(script.vocabulary) if hotwords else None)
-                item = _score(f"{sidecar.stem}/{channel}", _speaker_text(segments, speakers), hypothesis, script.language,
-                              time.perf_counter() - started, audio=len(samples) / SAMPLE_RATE)
+                item = _score(
+                    f"{sidecar.stem}/{channel}",
+                    _speaker_text(segments, speakers),
+                    hypothesis,
+                    script.language,
+                    time.perf_counter() - started,
+                    audio=len(samples) / SAMPLE_RATE,
+                )
                 item["terms"] = _term_hits(item, script.vocabulary)
                 items.append(item)
     return items, {"calls": calls, "scripts": {k: s.vocabulary for k, s in scripts.items()}}
@@ -233,12 +253,18 @@ def _terms_summary(items: list[dict]) -> dict:
             heard.setdefault(hit["term"], Counter()).update(hit["heard_instead"])
     total = sum(counts.values(), Counter())
     recall = {k: round(total[k] / total["in_reference"], 3) if total["in_reference"] else None for k in ("in_hypothesis", "in_hypothesis_ignoring_spaces")}
-    return {"occurrences": total["in_reference"], "recognised": total["in_hypothesis"], "recall": recall["in_hypothesis"],
-            "recognised_ignoring_spaces": total["in_hypothesis_ignoring_spaces"], "recall_ignoring_spaces": recall["in_hypothesis_ignoring_spaces"],
-            "by_term": {t: {**c, "heard_instead": dict(heard[t].most_common(6))} for t, c in counts.items()}}
+    return {
+        "occurrences": total["in_reference"],
+        "recognised": total["in_hypothesis"],
+        "recall": recall["in_hypothesis"],
+        "recognised_ignoring_spaces": total["in_hypothesis_ignoring_spaces"],
+        "recall_ignoring_spaces": recall["in_hypothesis_ignoring_spaces"],
+        "by_term": {t: {**c, "heard_instead": dict(heard[t].most_common(6))} for t, c in counts.items()},
+    }
 
 
 # --- figures ----------------------------------------------------------------------------------
+
 
 def _wer(items: list[dict]) -> dict:
     words = sum(len(i["ref"]) for i in items)
@@ -264,9 +290,16 @@ def summarise(name: str, items: list[dict], info: dict, wall: float, details: bo
     audio = sum(i["audio"] for i in items)
     asr = sum(i["seconds"] for i in items)
     worst = sorted(items, key=lambda i: (-i["edits"] / max(len(i["ref"]), 1), -i["edits"]))
-    out = {"set": name, "utterances": len(items), **info, **_wer(items),
-           "audio_seconds": round(audio, 1), "asr_seconds": round(asr, 1), "wall_seconds": round(wall, 1),
-           "audio_seconds_per_asr_second": round(audio / asr, 2) if asr else None}
+    out = {
+        "set": name,
+        "utterances": len(items),
+        **info,
+        **_wer(items),
+        "audio_seconds": round(audio, 1),
+        "asr_seconds": round(asr, 1),
+        "wall_seconds": round(wall, 1),
+        "audio_seconds_per_asr_second": round(audio / asr, 2) if asr else None,
+    }
     if len({i["language"] for i in items}) > 1:
         out["by_language"] = {lang: _wer([i for i in items if i["language"] == lang]) for lang in sorted({i["language"] for i in items})}
     if name == "dialogues":
@@ -302,17 +335,31 @@ def main() -> None:
         started = time.perf_counter()
         items, info = run_asterisk(decode, args.limit) if name == "asterisk" else run_dialogues(decode, settings, args.hotwords)
         sets[name] = summarise(name, items, info, time.perf_counter() - started, args.details)
-    print(json.dumps({
-        "decoder": args.decoder,
-        "hotwords": "script vocabulary, dialogues only" if args.hotwords else None,
-        "settings": {"model": settings.model, "device": device, "compute_type": compute_type, "cpu_threads": settings.cpu_threads,
-                     "beam_size": settings.beam_size,
-                     **({"batch_size": settings.batch_size, "vad_threshold": settings.vad_threshold, "condition_on_previous_text": False} if args.decoder == "callqa"
-                        else {"batch_size": None, "vad_filter": False, "condition_on_previous_text": True})},
-        "model_load_seconds": round(load_seconds, 1),
-        "sets": sets,
-        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version()},
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "decoder": args.decoder,
+                "hotwords": "script vocabulary, dialogues only" if args.hotwords else None,
+                "settings": {
+                    "model": settings.model,
+                    "device": device,
+                    "compute_type": compute_type,
+                    "cpu_threads": settings.cpu_threads,
+                    "beam_size": settings.beam_size,
+                    **(
+                        {"batch_size": settings.batch_size, "vad_threshold": settings.vad_threshold, "condition_on_previous_text": False}
+                        if args.decoder == "callqa"
+                        else {"batch_size": None, "vad_filter": False, "condition_on_previous_text": True}
+                    ),
+                },
+                "model_load_seconds": round(load_seconds, 1),
+                "sets": sets,
+                "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version()},
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

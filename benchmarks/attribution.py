@@ -83,8 +83,9 @@ def _score(transcript, turns: list[dict]) -> dict:
             unknown += seg.speaker == "unknown"
     starts = []
     for turn in turns:
-        near = [w for seg in transcript.segments if seg.speaker == turn["speaker"] for w in seg.words
-                if turn["start"] - 1.0 <= (w.start + w.end) / 2 <= turn["end"]]
+        near = [
+            w for seg in transcript.segments if seg.speaker == turn["speaker"] for w in seg.words if turn["start"] - 1.0 <= (w.start + w.end) / 2 <= turn["end"]
+        ]
         first = min(near, key=lambda w: w.start) if near else None
         # Only where the turn's first word was recognised: a dropped word is an ASR error, not a timing one.
         if first and fuzz.ratio(_word(first.text), _word(turn["text"].split()[0])) >= 80:
@@ -118,16 +119,28 @@ def main() -> None:
                 for key in ("words", "right", "unknown"):
                     total[key] += score[key]
                 total["start_errors"] += score["start_errors"]
-                total["calls"].append({"call": audio.stem, "right_share": round(score["right"] / max(score["words"], 1), 3),
-                                       "unknown_share": round(score["unknown"] / max(score["words"], 1), 3),
-                                       "separation": transcript.asr.speakers.to_dict() if transcript.asr and transcript.asr.speakers else None})
+                total["calls"].append(
+                    {
+                        "call": audio.stem,
+                        "right_share": round(score["right"] / max(score["words"], 1), 3),
+                        "unknown_share": round(score["unknown"] / max(score["words"], 1), 3),
+                        "separation": transcript.asr.speakers.to_dict() if transcript.asr and transcript.asr.speakers else None,
+                    }
+                )
     report = {"set": args.set, "seconds": round(time.perf_counter() - started, 1)}
     for layout, total in results.items():
         errors = sorted(total.pop("start_errors"))
         report[layout] = total | {
-            "right_share": round(total["right"] / max(total["words"], 1), 4), "target": TARGETS[layout],
-            "turn_start_error_s": {"median": round(statistics.median(errors), 2), "p90": round(errors[int(0.9 * (len(errors) - 1))], 2),
-                                   "within_0_5_s": round(sum(e <= 0.5 for e in errors) / len(errors), 3), "turns": len(errors)} if errors else None,
+            "right_share": round(total["right"] / max(total["words"], 1), 4),
+            "target": TARGETS[layout],
+            "turn_start_error_s": {
+                "median": round(statistics.median(errors), 2),
+                "p90": round(errors[int(0.9 * (len(errors) - 1))], 2),
+                "within_0_5_s": round(sum(e <= 0.5 for e in errors) / len(errors), 3),
+                "turns": len(errors),
+            }
+            if errors
+            else None,
             "worst": sorted(total.pop("calls"), key=lambda c: c["right_share"])[:5],
         }
     print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -55,6 +55,7 @@ TARGET_OVERHEAD = 0.10
 
 # -- the batch -------------------------------------------------------------
 
+
 def _sources() -> list[Path]:
     return sorted(p for p in SOURCES.iterdir() if p.suffix != ".json" and p.with_suffix(".json").is_file())
 
@@ -101,6 +102,7 @@ def build_batch(n: int, rebuild: bool = False) -> tuple[Path, dict, bool, float]
 
 # -- the runs --------------------------------------------------------------
 
+
 def _rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
@@ -112,18 +114,18 @@ def _cpu_s(processes) -> float:
         try:
             times = p.cpu_times()
             total += times.user + times.system
-        except Exception:  # noqa: BLE001 - gone already
+        except Exception:
             pass
     return total
 
 
 def warm_up(settings, folder: Path) -> dict:
     """Load the model, the VAD, the speaker encoder and each script's analysis once."""
+    from callqa.analysis import analyze_transcript
     from callqa.asr import get_transcriber
     from callqa.asr.audio import decode_audio
-    from callqa.batch import plan_batch
-    from callqa.analysis import analyze_transcript
     from callqa.asr.speakers import _encoder  # private, but the one way to load the encoder without separating a call
+    from callqa.batch import plan_batch
     from callqa.types import transcript_from_dict
 
     started = time.perf_counter()
@@ -138,8 +140,12 @@ def warm_up(settings, folder: Path) -> dict:
         copy = next(Path(j.record.file_path) for j in plan.jobs if j.script.id == script.id)  # <source>-<i>.<ext>
         reference = ROOT / "examples" / "reference" / f"{copy.stem.rsplit('-', 1)[0]}.json"
         analyze_transcript(transcript_from_dict(json.loads(reference.read_text(encoding="utf-8"))), script)
-    return {"model_s": round(model_s, 2), "warmup_s": round(time.perf_counter() - started, 2), "device": transcriber.options.device,
-            "compute_type": transcriber.options.compute_type}
+    return {
+        "model_s": round(model_s, 2),
+        "warmup_s": round(time.perf_counter() - started, 2),
+        "device": transcriber.options.device,
+        "compute_type": transcriber.options.compute_type,
+    }
 
 
 def run_bare(settings, folder: Path) -> dict:
@@ -157,14 +163,22 @@ def run_bare(settings, folder: Path) -> dict:
         for future in as_completed(futures):
             try:
                 audio += future.result().duration  # the rows themselves are discarded
-            except Exception as exc:  # noqa: BLE001 - counted, as the flow records it
+            except Exception as exc:
                 failed.append(f"{futures[future].record.metadata.call_id}: {type(exc).__name__}: {exc}")
     wall = time.perf_counter() - started
     loads.append(os.getloadavg()[0])
-    return {**_figures(len(plan.jobs) - len(failed), audio, wall, loads), "cpu_s": round(_cpu_s([me]) - cpu, 1),
-            "rss_mb": {"before": round(rss), "after": round(me.memory_info().rss / 2**20)}, "plan_s": round(plan_s, 3), "found": plan.found,
-            "jobs": len(plan.jobs), "skipped": len(plan.skipped), "failed": len(failed) + len(plan.failures),
-            "failures": failed + [f.message for f in plan.failures], "peak_rss_mb_so_far": _rss_mb()}
+    return {
+        **_figures(len(plan.jobs) - len(failed), audio, wall, loads),
+        "cpu_s": round(_cpu_s([me]) - cpu, 1),
+        "rss_mb": {"before": round(rss), "after": round(me.memory_info().rss / 2**20)},
+        "plan_s": round(plan_s, 3),
+        "found": plan.found,
+        "jobs": len(plan.jobs),
+        "skipped": len(plan.skipped),
+        "failed": len(failed) + len(plan.failures),
+        "failures": failed + [f.message for f in plan.failures],
+        "peak_rss_mb_so_far": _rss_mb(),
+    }
 
 
 def run_flow(folder: Path, tmp: Path) -> dict:
@@ -191,20 +205,38 @@ def run_flow(folder: Path, tmp: Path) -> dict:
     with Store(db, read_only=True) as store:
         status, timings, audio = store.con.execute("SELECT status, timings, audio_seconds FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
         stored, scored, recordings, failures = store.con.execute(
-            "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM scores), (SELECT count(*) FROM recordings), (SELECT count(*) FROM failures)").fetchone()
+            "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM scores), (SELECT count(*) FROM recordings), (SELECT count(*) FROM failures)"
+        ).fetchone()
         messages = [r[0] for r in store.con.execute("SELECT message FROM failures").fetchall()]
-    return {**_figures(result.processed, audio or 0.0, wall, loads), "cpu_s": round(cpu, 1), "rss_mb": rss, "server_cpu_s": round(server_cpu, 1),
-            "server_processes": len(server), "server_rss_mb": round(server_rss), "server_start_s": round(server_start, 2),
-            "flow_timings": json.loads(timings) if timings else None, "run_status": status,
-            "found": result.found, "processed": result.processed, "skipped": result.skipped, "failed": result.failed,
-            "db": {"calls": stored, "scores": scored, "recordings": recordings, "failures": failures}, "failures": messages,
-            "peak_rss_mb_so_far": _rss_mb()}
+    return {
+        **_figures(result.processed, audio or 0.0, wall, loads),
+        "cpu_s": round(cpu, 1),
+        "rss_mb": rss,
+        "server_cpu_s": round(server_cpu, 1),
+        "server_processes": len(server),
+        "server_rss_mb": round(server_rss),
+        "server_start_s": round(server_start, 2),
+        "flow_timings": json.loads(timings) if timings else None,
+        "run_status": status,
+        "found": result.found,
+        "processed": result.processed,
+        "skipped": result.skipped,
+        "failed": result.failed,
+        "db": {"calls": stored, "scores": scored, "recordings": recordings, "failures": failures},
+        "failures": messages,
+        "peak_rss_mb_so_far": _rss_mb(),
+    }
 
 
 def _figures(calls: int, audio: float, wall: float, loads: list[float]) -> dict:
-    return {"calls": calls, "wall_s": round(wall, 2), "audio_s": round(audio, 1),
-            "calls_per_minute": round(60 * calls / wall, 2) if wall else None, "x_realtime": round(audio / wall, 2) if wall else None,
-            "load_avg_1min": {"start": round(loads[0], 2), "end": round(loads[1], 2)}}
+    return {
+        "calls": calls,
+        "wall_s": round(wall, 2),
+        "audio_s": round(audio, 1),
+        "calls_per_minute": round(60 * calls / wall, 2) if wall else None,
+        "x_realtime": round(audio / wall, 2) if wall else None,
+        "load_avg_1min": {"start": round(loads[0], 2), "end": round(loads[1], 2)},
+    }
 
 
 def main() -> None:
@@ -222,11 +254,25 @@ def main() -> None:
     folder, batch, built, build_s = build_batch(args.calls, args.rebuild)
     settings = load_settings(recordings_dir=folder)
     distinct = len({file_sha256(folder / c["file"]) for c in batch["calls"]})
-    result: dict = {"batch": {"dir": str(folder.relative_to(ROOT)), "calls": len(batch["calls"]), "distinct_contents": distinct,
-                              "sources": len({c["source"] for c in batch["calls"]}), "built_now": built,
-                              "build_s": round(build_s, 1) if built else None}}
-    result["settings"] = {"model": settings.model, "workers": settings.workers, "beam_size": settings.beam_size, "batch_size": settings.batch_size,
-                          "cpu_threads": settings.cpu_threads, "write_every": settings.write_every, "task_retries": settings.task_retries}
+    result: dict = {
+        "batch": {
+            "dir": str(folder.relative_to(ROOT)),
+            "calls": len(batch["calls"]),
+            "distinct_contents": distinct,
+            "sources": len({c["source"] for c in batch["calls"]}),
+            "built_now": built,
+            "build_s": round(build_s, 1) if built else None,
+        }
+    }
+    result["settings"] = {
+        "model": settings.model,
+        "workers": settings.workers,
+        "beam_size": settings.beam_size,
+        "batch_size": settings.batch_size,
+        "cpu_threads": settings.cpu_threads,
+        "write_every": settings.write_every,
+        "task_retries": settings.task_retries,
+    }
     result["settings"] |= warm_up(settings, folder)
     result["peak_rss_mb_after_warmup"] = _rss_mb()
     if args.only in (None, "bare"):
@@ -235,8 +281,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="batch-speed-") as tmp:
             result["flow"] = run_flow(folder, Path(tmp))
         flow = result["flow"]
-        result["checks"] = {"db_calls_eq_distinct": flow["db"]["calls"] == distinct, "no_failures": flow["db"]["failures"] == 0 and flow["failed"] == 0,
-                            "run_finished": flow["run_status"] == "finished"}
+        result["checks"] = {
+            "db_calls_eq_distinct": flow["db"]["calls"] == distinct,
+            "no_failures": flow["db"]["failures"] == 0 and flow["failed"] == 0,
+            "run_finished": flow["run_status"] == "finished",
+        }
     if "bare" in result and "flow" in result:
         overhead = result["flow"]["wall_s"] / result["bare"]["wall_s"] - 1
         result["overhead"] = round(overhead, 4)

@@ -26,16 +26,18 @@ from pathlib import Path
 
 import yaml
 
+from callqa.analysis import analyze_transcript
 from callqa.config import load_settings
 from callqa.pipeline import analyze_audio
-from callqa.analysis import analyze_transcript
 from callqa.scripts import find_script
 from callqa.types import transcript_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {"eval": ROOT / "benchmarks" / "eval", "dev": ROOT / "benchmarks" / "dev", "examples": ROOT / "examples"}
-TARGETS = {"text": {"steps_f1": 0.95, "stop_words_precision": 0.95, "stop_words_recall": 0.9, "objections_f1": 0.9, "handled_accuracy": 0.9},
-           "audio": {"steps_f1": 0.85}}
+TARGETS = {
+    "text": {"steps_f1": 0.95, "stop_words_precision": 0.95, "stop_words_recall": 0.9, "objections_f1": 0.9, "handled_accuracy": 0.9},
+    "audio": {"steps_f1": 0.85},
+}
 SECONDS_PER_CHAR = 0.095  # Festival's pace on the rendered calls
 
 
@@ -114,8 +116,10 @@ def main() -> None:
     figures = {k: _prf(*v) for k, v in totals.items()}
     mode = "audio" if args.audio else "text"
     summary = {
-        "steps_f1": figures["steps"]["f1"], "stop_words_precision": figures["stop_words"]["precision"],
-        "stop_words_recall": figures["stop_words"]["recall"], "objections_f1": figures["objections"]["f1"],
+        "steps_f1": figures["steps"]["f1"],
+        "stop_words_precision": figures["stop_words"]["precision"],
+        "stop_words_recall": figures["stop_words"]["recall"],
+        "objections_f1": figures["objections"]["f1"],
         "handled_accuracy": round(handled_right / handled_total, 3) if handled_total else None,
     }
     if args.errors:
@@ -130,20 +134,31 @@ def main() -> None:
         for call_id, texts in by_call.items():
             print(f"{call_id}: " + "; ".join(texts))
         return
-    print(json.dumps({
-        "set": args.set, "mode": mode, "calls": calls,
-        "audio_seconds": round(audio_seconds, 1), "wall_seconds": round(wall, 2),
-        "ms_per_call": round(1000 * wall / max(calls, 1), 2),
-        "audio_seconds_per_wall_second": round(audio_seconds / wall, 2) if wall else None,
-        "summary": summary,
-        "targets": TARGETS[mode],
-        "met": all(summary[k] is not None and summary[k] >= v for k, v in TARGETS[mode].items()),
-        "steps": figures["steps"], "stop_words": figures["stop_words"], "objection_detection": figures["objections"],
-        "handled": {"right": handled_right, "of": handled_total},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "model": settings.model if args.audio else None},
-        "errors": errors,
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "set": args.set,
+                "mode": mode,
+                "calls": calls,
+                "audio_seconds": round(audio_seconds, 1),
+                "wall_seconds": round(wall, 2),
+                "ms_per_call": round(1000 * wall / max(calls, 1), 2),
+                "audio_seconds_per_wall_second": round(audio_seconds / wall, 2) if wall else None,
+                "summary": summary,
+                "targets": TARGETS[mode],
+                "met": all(summary[k] is not None and summary[k] >= v for k, v in TARGETS[mode].items()),
+                "steps": figures["steps"],
+                "stop_words": figures["stop_words"],
+                "objection_detection": figures["objections"],
+                "handled": {"right": handled_right, "of": handled_total},
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "model": settings.model if args.audio else None},
+                "errors": errors,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

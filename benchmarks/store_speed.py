@@ -53,11 +53,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `flows` is not an installed package
 
-from callqa.types import Word  # noqa: E402
 from callqa.analysis import CallAnalysis, analyze_transcript  # noqa: E402
 from callqa.scripts import load_script  # noqa: E402
 from callqa.store import CallRecord, Rows, Store, call_result, open_store  # noqa: E402
-from callqa.types import AsrRecord, RecordingMetadata, Transcript, transcript_from_dict  # noqa: E402
+from callqa.types import (  # noqa: E402
+    AsrRecord,
+    RecordingMetadata,
+    Transcript,
+    Word,
+    transcript_from_dict,
+)
 
 SCRIPT = ROOT / "scripts_library" / "stroydom-inbound.yaml"
 TARGET_RESCORE_S = 60.0
@@ -84,9 +89,12 @@ def analysed_references(script, asr_words: bool) -> list[tuple[CallRecord, CallA
             t = _with_words(t)
         meta = json.loads((ROOT / "examples" / "calls" / path.name).read_text(encoding="utf-8"))
         metadata = RecordingMetadata(
-            call_id=meta["call_id"], manager_id=meta.get("manager_id"), manager_name=meta.get("manager_name"),
+            call_id=meta["call_id"],
+            manager_id=meta.get("manager_id"),
+            manager_name=meta.get("manager_name"),
             started_at=datetime.fromisoformat(meta["started_at"]) if meta.get("started_at") else None,
-            direction=meta.get("direction"), sources=("sidecar",),
+            direction=meta.get("direction"),
+            sources=("sidecar",),
         )
         record = CallRecord(path.stem, str(ROOT / "examples" / "calls" / f"{path.stem}.mp3"), metadata)
         out.append((record, analyze_transcript(t, script, metadata.call_id, manager=metadata.manager_name)))
@@ -185,11 +193,19 @@ def rescore_run(db: Path, tmp: Path, workers: int, expected: int) -> dict:
         status, timings = store.con.execute("SELECT status, timings FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
         scored = store.con.execute("SELECT count(*) FROM scores WHERE script_id = ? AND script_version = ?", [script_id, version + 1]).fetchone()[0]
     return {
-        "script": f"{script_id} v{version} -> v{version + 1}", "workers": workers, "server_start_s": round(server_start, 2),
-        "wall_s": round(wall, 2), "calls_per_s": round(result.processed / wall, 1) if wall else None,
-        "found": result.found, "rescored": result.processed, "skipped": result.skipped, "failed": result.failed, "run_status": status,
+        "script": f"{script_id} v{version} -> v{version + 1}",
+        "workers": workers,
+        "server_start_s": round(server_start, 2),
+        "wall_s": round(wall, 2),
+        "calls_per_s": round(result.processed / wall, 1) if wall else None,
+        "found": result.found,
+        "rescored": result.processed,
+        "skipped": result.skipped,
+        "failed": result.failed,
+        "run_status": status,
         "flow_timings": json.loads(timings) if timings else None,
-        "new_version_score_rows": scored, "check_new_version_rows_eq_calls": scored == expected,
+        "new_version_score_rows": scored,
+        "check_new_version_rows_eq_calls": scored == expected,
         "target_s_for_10000": TARGET_RESCORE_S,
         "met": wall <= TARGET_RESCORE_S if expected >= 10_000 else None,  # not linear in calls (worker start-up): only judged at 10,000
     }
@@ -215,7 +231,7 @@ def main() -> None:
     per_call = build_rows(references, n, run_id)
     build_s = time.perf_counter() - started
     started = time.perf_counter()
-    chunks = [_combine(per_call[i:i + args.chunk]) for i in range(0, n, args.chunk)]
+    chunks = [_combine(per_call[i : i + args.chunk]) for i in range(0, n, args.chunk)]
     combine_s = time.perf_counter() - started
     started = time.perf_counter()
     everything = _combine(per_call)
@@ -240,29 +256,59 @@ def main() -> None:
     per_call_set_ms = 1000 * chunked["load_s"] / n
     per_call_many_ms = 1000 * many_s / sample_n
     loads = chunked["per_load_s"]
-    print(json.dumps({
-        "calls": n,
-        "source": {"references": len(references), "script": f"{script.id} v{script.version}", "asr_words": args.asr_words,
-                   "segments_per_call": round(sum(len(a.transcript.segments) for _, a in references) / len(references), 1),
-                   "words_per_call": round(sum(len(s.text.split()) for _, a in references for s in a.transcript.segments) / len(references), 1)},
-        "build": {"analyse_10_s": round(analyse_s, 3), "rows_s": round(build_s, 3), "rows_calls_per_s": round(n / build_s),
-                  "combine_chunks_s": round(combine_s, 3), "combine_all_s": round(combine_all_s, 3)},
-        "rows": stored,
-        "rows_total": sum(stored.values()),
-        "load_chunked": {"chunk_calls": args.chunk, "loads": len(loads), "seconds": round(chunked["seconds"], 3),
-                         "load_s": round(chunked["load_s"], 3), "open_close_checkpoint_s": round(chunked["open_close_s"], 3),
-                         "arrow_s": round(arrow_s, 3), "calls_per_s": round(n / chunked["seconds"]),
-                         "per_load_s": {"first": round(loads[0], 3), "median": round(statistics.median(loads), 3), "last": round(loads[-1], 3),
-                                        "max": round(max(loads), 3)},
-                         "ms_per_call": round(per_call_set_ms, 3), "db_mb": round(db_mb, 1)},
-        "load_single": {"seconds": round(single_s, 3), "calls_per_s": round(n / single_s)},
-        "executemany": {"calls": sample_n, "seconds": round(many_s, 3), "ms_per_call": round(per_call_many_ms, 2),
-                        "extrapolated_s_for_calls": round(many_s * n / sample_n, 1),
-                        "times_slower_than_chunked_load": round(per_call_many_ms / per_call_set_ms, 1)},
-        "rescore": rescored,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "load_avg_1min": round(os.getloadavg()[0], 2)},
-    }, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {
+                "calls": n,
+                "source": {
+                    "references": len(references),
+                    "script": f"{script.id} v{script.version}",
+                    "asr_words": args.asr_words,
+                    "segments_per_call": round(sum(len(a.transcript.segments) for _, a in references) / len(references), 1),
+                    "words_per_call": round(sum(len(s.text.split()) for _, a in references for s in a.transcript.segments) / len(references), 1),
+                },
+                "build": {
+                    "analyse_10_s": round(analyse_s, 3),
+                    "rows_s": round(build_s, 3),
+                    "rows_calls_per_s": round(n / build_s),
+                    "combine_chunks_s": round(combine_s, 3),
+                    "combine_all_s": round(combine_all_s, 3),
+                },
+                "rows": stored,
+                "rows_total": sum(stored.values()),
+                "load_chunked": {
+                    "chunk_calls": args.chunk,
+                    "loads": len(loads),
+                    "seconds": round(chunked["seconds"], 3),
+                    "load_s": round(chunked["load_s"], 3),
+                    "open_close_checkpoint_s": round(chunked["open_close_s"], 3),
+                    "arrow_s": round(arrow_s, 3),
+                    "calls_per_s": round(n / chunked["seconds"]),
+                    "per_load_s": {
+                        "first": round(loads[0], 3),
+                        "median": round(statistics.median(loads), 3),
+                        "last": round(loads[-1], 3),
+                        "max": round(max(loads), 3),
+                    },
+                    "ms_per_call": round(per_call_set_ms, 3),
+                    "db_mb": round(db_mb, 1),
+                },
+                "load_single": {"seconds": round(single_s, 3), "calls_per_s": round(n / single_s)},
+                "executemany": {
+                    "calls": sample_n,
+                    "seconds": round(many_s, 3),
+                    "ms_per_call": round(per_call_many_ms, 2),
+                    "extrapolated_s_for_calls": round(many_s * n / sample_n, 1),
+                    "times_slower_than_chunked_load": round(per_call_many_ms / per_call_set_ms, 1),
+                },
+                "rescore": rescored,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(), "load_avg_1min": round(os.getloadavg()[0], 2)},
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
 
 
 def _combine(parts: list[Rows]) -> Rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,7 +46,9 @@ class BatchPlan:
 
 def _script(ref: str | None, path: Path, settings: Settings, scripts: dict[str, Script]) -> Script:
     if not ref:
-        raise MetadataError(f"{path.name}: no script for this recording", hint='add "script": "<id>" to its sidecar JSON or manifest row, pass --script, or set default_script')
+        raise MetadataError(
+            f"{path.name}: no script for this recording", hint='add "script": "<id>" to its sidecar JSON or manifest row, pass --script, or set default_script'
+        )
     # Loaded once per batch, not per process: a long-running `callqa serve` picks up edited scripts.
     if ref not in scripts:
         scripts[ref] = find_script(ref, settings.scripts_dir)
@@ -58,7 +61,10 @@ def _recordings(folder: Path) -> list[Path]:
 
 
 def plan_batch(
-    folder: Path, settings: Settings, done: set[tuple[str, str, int]] = frozenset(), failed_for_good: set[str] = frozenset(),
+    folder: Path,
+    settings: Settings,
+    done: AbstractSet[tuple[str, str, int]] = frozenset(),
+    failed_for_good: AbstractSet[str] = frozenset(),
     script_override: str | None = None,
 ) -> BatchPlan:
     """Every recording under `folder` that still needs processing, as jobs; `done` are the
@@ -84,7 +90,9 @@ def plan_batch(
             plan.failures.append(Failure.of(str(path), digest, "metadata", exc))
             continue
         except OSError as exc:
-            error = CallQAError(f"{path.name}: cannot read file ({exc.strerror or exc})", hint="check that the file exists (not a broken link) and its permissions")
+            error = CallQAError(
+                f"{path.name}: cannot read file ({exc.strerror or exc})", hint="check that the file exists (not a broken link) and its permissions"
+            )
             plan.failures.append(Failure.of(str(path), digest, "read", error))
             continue
         key = (digest, script.id, script.version)

@@ -84,8 +84,12 @@ def analyze(audio, transcript, script_path, channels, language, call_id, manager
     else:
         meta = read_sidecar(Path(audio))
         result = analyze_audio(
-            audio, script, _settings(language=language), channels=channels or meta.get("channels"),
-            call_id=call_id or meta.get("call_id"), manager=manager or meta.get("manager_name"),
+            audio,
+            script,
+            _settings(language=language),
+            channels=channels or meta.get("channels"),
+            call_id=call_id or meta.get("call_id"),
+            manager=manager or meta.get("manager_name"),
         )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -133,8 +137,10 @@ def script_test(file, db_path, workers) -> None:
         trial = try_script(store, new, workers=workers)
     if not trial.calls:
         raise CallQAError(f"no stored call was scored with script {new.id!r}", hint="keep the script's id and bump its version to try a new version")
-    click.echo(f"{new.id} v{new.version} on {trial.calls} stored calls ({trial.seconds:.1f} s): "
-               f"{len(trial.changed)} call(s) change, {trial.calls - len(trial.changed)} unchanged")
+    click.echo(
+        f"{new.id} v{new.version} on {trial.calls} stored calls ({trial.seconds:.1f} s): "
+        f"{len(trial.changed)} call(s) change, {trial.calls - len(trial.changed)} unchanged"
+    )
     totals: dict[tuple[str, str, str], int] = {}
     for call in trial.changed:
         for change in call.changes:
@@ -159,11 +165,12 @@ def _print_run(result, store) -> None:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def run(folder, db_path, script, force, progress) -> None:
     """Run the nightly batch now over FOLDER (setting recordings_dir)."""
+    from callqa.reports import print_manager_summary
     from flows.nightly import nightly
 
-    from callqa.reports import print_manager_summary
-
-    result = nightly(recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force, progress_bar=progress)
+    result = nightly(
+        recordings_dir=str(folder) if folder else None, db_path=str(db_path) if db_path else None, script=script, force=force, progress_bar=progress
+    )
     with _open_db(result.db_path) as store:
         _print_run(result, store)
         print_manager_summary(store.manager_summary())
@@ -177,9 +184,8 @@ def run(folder, db_path, script, force, progress) -> None:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def rescore(file, db_path, workers, force, progress) -> None:
     """Switch a script version on: score the stored calls of its id with FILE, no ASR (`script test` first shows what changes)."""
-    from flows.rescore import rescore as rescore_flow
-
     from callqa.reports import print_manager_summary
+    from flows.rescore import rescore as rescore_flow
 
     settings = _settings(db_path=db_path)
     _require_db(settings)
@@ -211,7 +217,9 @@ def failures(db_path, include_resolved) -> None:
         kind = "retryable" if row["retryable"] else "terminal"
         tries = f", {row['attempts']} tries" if row["attempts"] and row["attempts"] > 1 else ""
         done = f" -> {row['resolution']}" if row["resolution"] else ""
-        click.echo(f"{row['last_seen'] or row['occurred_at']:%Y-%m-%d %H:%M}  {row['file_path']}  [{row['stage']}, {kind}{tries}] {row['error_class']}: {row['message']}{done}")
+        click.echo(
+            f"{row['last_seen'] or row['occurred_at']:%Y-%m-%d %H:%M}  {row['file_path']}  [{row['stage']}, {kind}{tries}] {row['error_class']}: {row['message']}{done}"
+        )
     if not rows:
         click.echo("no failures")
 
@@ -239,8 +247,10 @@ def runs(db_path, last) -> None:
     for r in rows:
         took = f"{(r['finished_at'] - r['started_at']).total_seconds():.0f} s" if r["finished_at"] else "-"
         audio = f"{(r['audio_seconds'] or 0) / 60:.1f} min audio"
-        click.echo(f"{r['started_at']:%Y-%m-%d %H:%M}  {r['run_id']}  {r['status'] or '?':<11} {r['source']}: {r['found'] or 0} found, "
-                   f"{r['processed'] or 0} processed, {r['skipped'] or 0} skipped, {r['failed'] or 0} failed, {audio}, {took}")
+        click.echo(
+            f"{r['started_at']:%Y-%m-%d %H:%M}  {r['run_id']}  {r['status'] or '?':<11} {r['source']}: {r['found'] or 0} found, "
+            f"{r['processed'] or 0} processed, {r['skipped'] or 0} skipped, {r['failed'] or 0} failed, {audio}, {took}"
+        )
         if r["versions"]:
             click.echo(f"    versions {r['versions']}  timings {r['timings']}")
     if not rows:
@@ -259,7 +269,8 @@ def serve(folder, db_path, script, cron, name) -> None:
 
     settings = _settings(recordings_dir=folder, db_path=db_path)
     nightly.serve(
-        name=name, cron=cron,
+        name=name,
+        cron=cron,
         parameters={"recordings_dir": str(Path(settings.recordings_dir).resolve()), "db_path": str(Path(settings.db_path).resolve()), "script": script},
     )
 

@@ -13,6 +13,7 @@ import hmac
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +29,14 @@ _CHANNEL_LAYOUTS: tuple[str, ...] = get_args(ChannelLayout)
 _FIELDS = ("call_id", "manager_id", "manager_name", "manager_ext", "team", "client_phone", "started_at", "direction", "channels", "script")
 # PBX and CRM exports (Bitrix24, amoCRM, Asterisk) spell directions their own way.
 _DIRECTIONS: dict[str, Direction] = {
-    "inbound": "inbound", "in": "inbound", "incoming": "inbound", "входящий": "inbound",
-    "outbound": "outbound", "out": "outbound", "outgoing": "outbound", "исходящий": "outbound",
+    "inbound": "inbound",
+    "in": "inbound",
+    "incoming": "inbound",
+    "входящий": "inbound",
+    "outbound": "outbound",
+    "out": "outbound",
+    "outgoing": "outbound",
+    "исходящий": "outbound",
 }
 _MANIFEST_COLUMNS = {  # field: header names it is read from, the first present wins
     "file": ("file", "filename", "recording", "path"),
@@ -53,7 +60,9 @@ _PATTERN_FIELDS = {
     "direction": "(?P<direction>(?i:" + "|".join(sorted(map(re.escape, _DIRECTIONS), key=len, reverse=True)) + "))",
     "*": r".*?",
 }
-_PATTERN_HINT = "placeholders: <client>, <manager_ext>, <manager_id>, <call_id>, <direction>, <*>, and a date-time such as <YYYYMMDD-HHMMSS> or <DD.MM.YYYY_HH-MM-SS>"
+_PATTERN_HINT = (
+    "placeholders: <client>, <manager_ext>, <manager_id>, <call_id>, <direction>, <*>, and a date-time such as <YYYYMMDD-HHMMSS> or <DD.MM.YYYY_HH-MM-SS>"
+)
 # Hashes stay stable pseudonyms without any setup; this key is public, so only
 # phone_hash_key keeps a number from being confirmed by hashing it (README, Settings).
 _BUILTIN_PHONE_KEY = "callqa-client-phone-v1"
@@ -163,11 +172,11 @@ class MetadataReader:
 
     def read(self, path: Path) -> RecordingMetadata:
         """The merged metadata of one recording (the audio itself is not opened)."""
-        found: list[tuple[str, str, dict[str, object]]] = []  # (source, where, values), highest precedence first
+        found: list[tuple[str, str, Mapping[str, object]]] = []  # (source, where, values), highest precedence first
         sidecar = {k: str(v) for k, v in read_sidecar(path).items() if k in _FIELDS and v not in (None, "")}
         if sidecar:
             found.append(("sidecar", path.with_suffix(".json").name, sidecar))
-        if (row := self._manifest_row(path)) is not None:
+        if self.manifest and (row := self._manifest_row(path, self.manifest)) is not None:
             found.append(("manifest", f"{self.manifest.name}, line {row.line}", row.values))
         if (named := self._from_name(path)) is not None:
             found.append(("filename", path.name, named))
@@ -183,7 +192,7 @@ class MetadataReader:
 
         manager_id, manager_name, manager_ext, team = text("manager_id"), text("manager_name"), text("manager_ext"), text("team")
         if self.directory:
-            manager = self._manager(path, given)
+            manager = self._manager(self.directory, path, given)
             # The directory is the reference for who someone is; the extension the call came from stays as given.
             manager_id, manager_name, team, manager_ext = manager.id, manager.name, manager.team or team, manager_ext or manager.extension
         started_at = None
@@ -191,27 +200,34 @@ class MetadataReader:
             value, where = given["started_at"]
             started_at = value if isinstance(value, datetime) else _parse_time(str(value), where)
         return RecordingMetadata(
-            call_id=text("call_id") or path.stem, manager_id=manager_id, manager_name=manager_name, manager_ext=manager_ext, team=team,
+            call_id=text("call_id") or path.stem,
+            manager_id=manager_id,
+            manager_name=manager_name,
+            manager_ext=manager_ext,
+            team=team,
             client_phone_hash=self._phone_hash(*given["client_phone"]) if "client_phone" in given else None,
             started_at=started_at,
             direction=_direction(*given["direction"]) if "direction" in given else None,
             channels=_check_channels(*given["channels"]) if "channels" in given else None,
-            script=text("script"), sources=tuple(source for source, _, _ in found),
+            script=text("script"),
+            sources=tuple(source for source, _, _ in found),
         )
 
-    def _manifest_row(self, path: Path) -> _ManifestRow | None:
+    def _manifest_row(self, path: Path, manifest: Path) -> _ManifestRow | None:
         try:
             relative = path.absolute().relative_to(self.root.absolute()).parts
         except ValueError:
             relative = (path.name,)
         # A row names the file by its path in the folder, its bare name, or a longer (PBX) path ending the same way;
         # two rows for sub1/a.mp3 and sub2/a.mp3 are two recordings.
-        rows = [r for r in self._rows.get(path.name, ()) if r.parts[-len(relative):] == relative[-len(r.parts):]]
+        rows = [r for r in self._rows.get(path.name, ()) if r.parts[-len(relative) :] == relative[-len(r.parts) :]]
         rows = [r for r in rows if r.parts == relative] or rows
         if len(rows) > 1:
             lines = ", ".join(str(r.line) for r in rows)
-            raise MetadataError(f"{path.name}: lines {lines} of {self.manifest.name} could each be this recording",
-                                hint=f"write its path relative to the recordings folder in {self.manifest}")
+            raise MetadataError(
+                f"{path.name}: lines {lines} of {manifest.name} could each be this recording",
+                hint=f"write its path relative to the recordings folder in {manifest}",
+            )
         return rows[0] if rows else None
 
     def _from_name(self, path: Path) -> dict[str, object] | None:
@@ -221,12 +237,13 @@ class MetadataReader:
         groups = match.groupdict()
         values: dict[str, object] = {k: v for k, v in groups.items() if k in _FIELDS and v}
         if groups.get("datetime"):
-            parts = [int(groups.get(k) or 0) for k in ("year", "month", "day", "hour", "minute", "second")]
+            year, month, day, hour, minute, second = (int(groups.get(k) or 0) for k in ("year", "month", "day", "hour", "minute", "second"))
             try:
-                values["started_at"] = datetime(*parts)
+                values["started_at"] = datetime(year, month, day, hour, minute, second)
             except ValueError:
-                raise MetadataError(f"{path.name}: {groups['datetime']} in its name is not a valid date-time",
-                                    hint=f"check the name against filename_pattern {self.pattern}") from None
+                raise MetadataError(
+                    f"{path.name}: {groups['datetime']} in its name is not a valid date-time", hint=f"check the name against filename_pattern {self.pattern}"
+                ) from None
         return values
 
     def _not_described(self, path: Path) -> MetadataError:
@@ -240,17 +257,19 @@ class MetadataReader:
         fixes.append(f"put a sidecar {path.with_suffix('.json').name} next to it")
         return MetadataError(f"{path.name} {' and '.join(reasons)}", hint=", ".join(fixes[:-1]) + " or " + fixes[-1])
 
-    def _manager(self, path: Path, given: dict[str, tuple[object, str]]) -> Manager:
+    def _manager(self, directory: ManagerDirectory, path: Path, given: dict[str, tuple[object, str]]) -> Manager:
         if "manager_id" in given:
             value, where = given["manager_id"]
-            manager, what = self.directory.by_id(str(value)), f"manager id {value}"
+            manager, what = directory.by_id(str(value)), f"manager id {value}"
         elif "manager_ext" in given:
             value, where = given["manager_ext"]
-            manager, what = self.directory.by_extension(str(value)), f"manager extension {value}"
+            manager, what = directory.by_extension(str(value)), f"manager extension {value}"
         else:
-            raise MetadataError(f"{path.name}: no manager id or extension for this recording",
-                                hint=f"every call must map to a manager of {self.managers_file}: give manager_id or manager_ext "
-                                     "in its sidecar or manifest row, or put <manager_ext> in filename_pattern")
+            raise MetadataError(
+                f"{path.name}: no manager id or extension for this recording",
+                hint=f"every call must map to a manager of {self.managers_file}: give manager_id or manager_ext "
+                "in its sidecar or manifest row, or put <manager_ext> in filename_pattern",
+            )
         if manager is None:
             raise MetadataError(f"{where}: unknown {what}", hint=f"add them to {self.managers_file}, or correct the recording's metadata")
         return manager
@@ -266,15 +285,20 @@ class MetadataReader:
 
 def _check_channels(value: object, where: str) -> ChannelLayout:
     if value not in _CHANNEL_LAYOUTS:
-        raise MetadataError(f"{where}: channels must be one of {', '.join(_CHANNEL_LAYOUTS)}, not {value!r}",
-                            hint="write one of them, or leave channels out to use the channels setting")
+        raise MetadataError(
+            f"{where}: channels must be one of {', '.join(_CHANNEL_LAYOUTS)}, not {value!r}",
+            hint="write one of them, or leave channels out to use the channels setting",
+        )
     return cast(ChannelLayout, value)
 
 
 def _direction(value: object, where: str) -> Direction:
     direction = _DIRECTIONS.get(str(value).strip().lower())
     if direction is None:
-        raise MetadataError(f"{where}: direction must be inbound or outbound, not {value!r}", hint="write inbound or outbound (in/out, incoming/outgoing and входящий/исходящий are read too)")
+        raise MetadataError(
+            f"{where}: direction must be inbound or outbound, not {value!r}",
+            hint="write inbound or outbound (in/out, incoming/outgoing and входящий/исходящий are read too)",
+        )
     return direction
 
 
@@ -286,8 +310,9 @@ def _parse_time(value: str, where: str) -> datetime:
     try:
         return datetime.strptime(value, "%d.%m.%Y %H:%M:%S")  # Russian CRM exports
     except ValueError:
-        raise MetadataError(f"{where}: started_at {value!r} is not an ISO date-time",
-                            hint="write it as 2026-11-20T10:15:00 (a manifest may also use 20.11.2026 10:15:00)") from None
+        raise MetadataError(
+            f"{where}: started_at {value!r} is not an ISO date-time", hint="write it as 2026-11-20T10:15:00 (a manifest may also use 20.11.2026 10:15:00)"
+        ) from None
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -53,8 +53,13 @@ def transcribe_call(path: Path | str, channels: ChannelLayout, language: str | N
 
 
 def analyze_audio(
-    path: Path | str, script: Script, settings: Settings, channels: ChannelLayout | None = None,
-    call_id: str | None = None, options: AnalysisOptions | None = None, manager: str | None = None,
+    path: Path | str,
+    script: Script,
+    settings: Settings,
+    channels: ChannelLayout | None = None,
+    call_id: str | None = None,
+    options: AnalysisOptions | None = None,
+    manager: str | None = None,
 ) -> CallAnalysis:
     """Transcribe a recording and check it against a script; raises NotAConversationError for
     silence, answering machines and IVR menus, which are not scored."""

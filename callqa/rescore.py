@@ -6,8 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from callqa.analysis import AnalysisOptions, analyze_transcript
@@ -53,7 +53,7 @@ class _Chunk:
 
 
 def _score(chunk: _Chunk) -> list[Scored]:
-    scored = []
+    scored: list[Scored] = []
     for call in chunk.calls:
         h = call.content_hash
         analysis = analyze_transcript(call.transcript(), chunk.script, h, chunk.options, call.manager_name)
@@ -63,7 +63,11 @@ def _score(chunk: _Chunk) -> list[Scored]:
 
 
 def score_stored(
-    calls: list[StoredCall], script: Script, options: AnalysisOptions, workers: int | None = None, rows_for_run: str | None = None,
+    calls: list[StoredCall],
+    script: Script,
+    options: AnalysisOptions,
+    workers: int | None = None,
+    rows_for_run: str | None = None,
 ) -> Iterator[list[Scored]]:
     """Score stored transcripts with `script` over `workers` processes (default: one per usable core), yielding chunks as they finish."""
     if not calls:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from callqa.errors import ScriptError
 from callqa.types import SUPPORTED_LANGUAGES, Severity
@@ -106,7 +107,7 @@ def _location(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "is required"
@@ -151,7 +152,7 @@ def _duplicates(data: dict, name: str, problems: list[str]) -> None:
     # On the raw data, so duplicates are reported even when other fields are invalid.
     for field in ("steps", "stop_words", "objections"):
         items = data.get(field)
-        seen: set[str] = set()
+        seen: set[object] = set()
         for i, item in enumerate(items if isinstance(items, list) else []):
             ident = item.get("id") if isinstance(item, dict) else None
             if ident is not None and ident in seen:
@@ -216,10 +217,12 @@ def load_script(path: Path | str) -> Script:
         _check_phrases(script, script.placeholders, path.name, problems)
         for catalogue, catalogue_name in catalogues:
             _check_phrases(catalogue, script.placeholders, catalogue_name, problems)
-        script = script.model_copy(update={
-            "stop_words": _merge(stop_words, script.stop_words),
-            "objections": _merge(objections, script.objections),
-        })
+        script = script.model_copy(
+            update={
+                "stop_words": _merge(stop_words, script.stop_words),
+                "objections": _merge(objections, script.objections),
+            }
+        )
     if problems:
         raise ScriptError(problems)
     return script

@@ -16,8 +16,21 @@ from typing import Any, Literal, get_args
 from callqa.errors import TranscriptError
 
 __all__ = [
-    "SPEAKERS", "SUPPORTED_LANGUAGES", "AsrRecord", "AsrSegment", "ChannelLayout", "Direction", "RecordingMetadata", "Segment", "Severity",
-    "Speaker", "SpeakerSplit", "Transcript", "Word", "load_transcript", "transcript_from_dict",
+    "SPEAKERS",
+    "SUPPORTED_LANGUAGES",
+    "AsrRecord",
+    "AsrSegment",
+    "ChannelLayout",
+    "Direction",
+    "RecordingMetadata",
+    "Segment",
+    "Severity",
+    "Speaker",
+    "SpeakerSplit",
+    "Transcript",
+    "Word",
+    "load_transcript",
+    "transcript_from_dict",
 ]
 
 Speaker = Literal["manager", "client", "unknown"]
@@ -137,8 +150,11 @@ class Transcript:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "language": self.language, "duration": self.duration, "channel_layout": self.channel_layout,
-            "asr": self.asr.to_dict() if self.asr else None, "warnings": self.warnings,
+            "language": self.language,
+            "duration": self.duration,
+            "channel_layout": self.channel_layout,
+            "asr": self.asr.to_dict() if self.asr else None,
+            "warnings": self.warnings,
             "segments": [s.to_dict() for s in self.segments],
         }
 
@@ -178,14 +194,26 @@ def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | No
         problems.append(f"{where}.text: must be a string")
         return None
     words = [Word(**w) for w in raw.get("words", [])]
-    return Segment(speaker, float(start), float(end), raw["text"], raw.get("avg_logprob"), raw.get("no_speech_prob"), words,
-                   bool(raw.get("looped")), bool(raw.get("overlap")))
+    return Segment(
+        speaker,
+        float(start),
+        float(end),
+        raw["text"],
+        raw.get("avg_logprob"),
+        raw.get("no_speech_prob"),
+        words,
+        bool(raw.get("looped")),
+        bool(raw.get("overlap")),
+    )
 
 
 def transcript_from_dict(data: object, source: str = "transcript") -> Transcript:
     """Validate a transcript in the contract's `segments` shape; all problems at once."""
     if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-        raise TranscriptError(f"{source}: expected a JSON object with a 'segments' list", hint='shape: {"segments": [{"speaker": "manager", "start": 0.0, "end": 2.1, "text": "..."}]}')
+        raise TranscriptError(
+            f"{source}: expected a JSON object with a 'segments' list",
+            hint='shape: {"segments": [{"speaker": "manager", "start": 0.0, "end": 2.1, "text": "..."}]}',
+        )
     problems: list[str] = []
     segments = [s for i, raw in enumerate(data["segments"]) if (s := _parse_segment(i, raw, problems))]
     if problems:

@@ -41,11 +41,20 @@ VOICES = {
 # Festival's Russian lexicon has no stress for some words and then reduces every vowel
 # ("страйдам"), so mark the stress ("+" before the vowel) or split the word. Festival lower-cases
 # anyway; the reference transcripts keep the written form.
-SAY = {"стройдом": "строй дом", "замерщик": "зам+ерщик", "перезвонить": "перезвон+ить", "вторичке": "втор+ичке",
-       "однушке": "одн+ушке", "чтобы": "чт+обы", "уточнит": "уточн+ит", "дизайн": "диз+айн", "ждем": "ждём"}
+SAY = {
+    "стройдом": "строй дом",
+    "замерщик": "зам+ерщик",
+    "перезвонить": "перезвон+ить",
+    "вторичке": "втор+ичке",
+    "однушке": "одн+ушке",
+    "чтобы": "чт+обы",
+    "уточнит": "уточн+ит",
+    "дизайн": "диз+айн",
+    "ждем": "ждём",
+}
 
 LEVEL_DBFS = {"manager": -20.0, "client": -23.0}  # the far end of a phone line is usually quieter
-NOISE_DBFS = -66.0  # audible hiss, yet below the -55 dBFS "silent channel" threshold of callqa.audio
+NOISE_DBFS = -66.0  # audible hiss, yet below the -55 dBFS "silent channel" threshold of callqa.asr.audio
 LEAD_S, TAIL_S = 0.4, 0.5  # line noise before the first and after the last word
 PAUSE_RANGE = (0.3, 0.9)  # default gap between turns when the dialogue gives none
 
@@ -83,7 +92,7 @@ def synthesize(text: str, language: str, speaker: str) -> np.ndarray:
     # Festival pads each utterance with silence; trim it so reference times mark the speech itself
     loud = np.flatnonzero(np.abs(x) > 0.02 * np.abs(x).max())
     margin = int(0.05 * RATE)
-    return x[max(loud[0] - margin, 0): loud[-1] + margin]
+    return x[max(loud[0] - margin, 0) : loud[-1] + margin]
 
 
 def at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
@@ -112,7 +121,7 @@ def mix(dialogue: dict, clips: list[np.ndarray]) -> tuple[np.ndarray, list[dict]
     for seg, clip in zip(segments, clips):
         row = 1 if stereo and seg["speaker"] == "client" else 0
         i = round(seg["start"] * RATE)
-        audio[row, i: i + len(clip)] += at_level(clip, LEVEL_DBFS[seg["speaker"]])
+        audio[row, i : i + len(clip)] += at_level(clip, LEVEL_DBFS[seg["speaker"]])
         seg["start"], seg["end"] = round(seg["start"], 2), round(seg["end"], 2)
     return audio, segments
 
@@ -150,8 +159,7 @@ def render(dialogue: dict, clips: list[np.ndarray], language: str, root: Path) -
         "channels": dialogue["channels"],
     }
     duration = round(audio.shape[1] / RATE, 2)
-    reference = {"call_id": call_id, "language": language, "duration": duration,
-                 "segments": segments, "expected": dialogue["expected"]}
+    reference = {"call_id": call_id, "language": language, "duration": duration, "segments": segments, "expected": dialogue["expected"]}
     for target, doc in ((calls / f"{call_id}.json", meta), (refs / f"{call_id}.json", reference)):
         target.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return duration, path

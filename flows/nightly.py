@@ -30,8 +30,12 @@ def _retry_if_retryable(_task, _task_run, state) -> bool:
     return False
 
 
-@task(task_run_name="analyze {job.record.metadata.call_id}", retry_condition_fn=_retry_if_retryable,
-      retry_delay_seconds=exponential_backoff(backoff_factor=5), retry_jitter_factor=0.5)
+@task(
+    task_run_name="analyze {job.record.metadata.call_id}",
+    retry_condition_fn=_retry_if_retryable,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_jitter_factor=0.5,
+)
 def analyze_call(job: CallJob, settings: Settings, run_id: str) -> CallResult:
     """One call's rows, ready to load."""
     return process_call(job, settings, run_id)
@@ -48,8 +52,9 @@ def _task_runner(settings: Settings):
 
 
 @flow(name="callqa-nightly", log_prints=True)
-def nightly(recordings_dir: str | None = None, db_path: str | None = None, script: str | None = None,
-            force: bool = False, progress_bar: bool = False) -> RunResult:
+def nightly(
+    recordings_dir: str | None = None, db_path: str | None = None, script: str | None = None, force: bool = False, progress_bar: bool = False
+) -> RunResult:
     """Transcribe, check and store every recording not processed yet.
 
     `force`: process again recordings already scored, replacing their transcripts and scores."""
@@ -91,7 +96,6 @@ def nightly(recordings_dir: str | None = None, db_path: str | None = None, scrip
                     run.timings["work_s"] = round(time.perf_counter() - started, 3)
                     run.write(pending, failures)
                     pending, failures = Rows(), []
-        pending_calls = 0
         progress.close()
         run.timings["work_s"] = round(time.perf_counter() - started, 3)
         run.write(pending, failures, status="finished")

@@ -11,9 +11,9 @@ import time
 
 from prefect import flow, get_run_logger
 
+from callqa.analysis import AnalysisOptions
 from callqa.config import load_settings
 from callqa.rescore import score_stored
-from callqa.analysis import AnalysisOptions
 from callqa.scripts import load_script
 from callqa.store import Rows
 from flows.runs import RunLog, RunProgress, RunResult, versions
@@ -43,7 +43,8 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
         pending = Rows()
         for chunk in score_stored(todo, script, AnalysisOptions(), workers, rows_for_run=run.run_id):
             for _, _, rows in chunk:
-                pending.extend(rows)
+                if rows is not None:  # always, as rows_for_run is given
+                    pending.extend(rows)
             run.counts["processed"] += len(chunk)
             progress.advance(len(chunk))
             if pending.count("scores") >= _LOAD_EVERY:

@@ -5,7 +5,10 @@ in the Prefect UI (a progress artifact) and, for the CLI, on the terminal."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
+from uuid import UUID
 
 import duckdb
 import prefect
@@ -53,7 +56,7 @@ class RunLog:
     def open(self, read_only: bool = False) -> Store:
         return open_store(self.settings.db_path, read_only=read_only, timeout_s=self.settings.lock_timeout_s)
 
-    def write(self, rows: Rows | None = None, failures: list[Failure] = (), status: str | None = None, **figures) -> None:
+    def write(self, rows: Rows | None = None, failures: Sequence[Failure] = (), status: str | None = None, **figures: Any) -> None:
         """Load rows and failures and update the run's figures, in one short opening of the file."""
         started = time.perf_counter()
         with self.open() as store:
@@ -65,17 +68,23 @@ class RunLog:
 
     def result(self) -> RunResult:
         c = self.counts
-        return RunResult(self.run_id, str(self.settings.db_path), c["found"], c["processed"], c["skipped"], c["failed"])
+        return RunResult(self.run_id, str(self.settings.db_path), int(c["found"]), int(c["processed"]), int(c["skipped"]), int(c["failed"]))
 
 
 class RunProgress:
     def __init__(self, total: int, what: str, show_bar: bool):
         self.total, self.done = total, 0
-        self._artifact = create_progress_artifact(progress=0.0 if total else 100.0, description=f"{what}: {total} to do")
+        # Called from a flow, this Prefect function runs synchronously and returns the UUID itself.
+        self._artifact = cast(UUID, create_progress_artifact(progress=0.0 if total else 100.0, description=f"{what}: {total} to do"))
         self._bar = None
         if show_bar and total:
             self._bar = Progress(
-                TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                TextColumn(what),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
             )
             self._task = self._bar.add_task(what, total=total)
             self._bar.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from samples import SCRIPTS
 
 # The embedded Prefect server must not try to phone home from a closed network.
@@ -47,9 +46,14 @@ def scored_db(tmp_path, ru_script):
     }
     with Store(path) as store:
         for call_id, lines in calls.items():
-            transcript = transcript_from_dict({"segments": [
-                {"speaker": "manager", "start": i * 4.0, "end": i * 4.0 + 3, "text": text} for i, text in enumerate(lines)]})
-            store.save_call(CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")), analyze_transcript(transcript, ru_script, call_id), None)
+            transcript = transcript_from_dict(
+                {"segments": [{"speaker": "manager", "start": i * 4.0, "end": i * 4.0 + 3, "text": text} for i, text in enumerate(lines)]}
+            )
+            store.save_call(
+                CallRecord(call_id, f"{call_id}.mp3", RecordingMetadata(call_id, "m-1", "Анна Иванова")),
+                analyze_transcript(transcript, ru_script, call_id),
+                None,
+            )
     return path
 
 

@@ -18,6 +18,7 @@ def copy_call(call_id: str, folder: Path, name: str | None = None) -> Path:
     shutil.copyfile(audio.with_suffix(".json"), target.with_suffix(".json"))
     return target
 
+
 ASTERISK = ROOT / "tests" / "data" / "asterisk"
 
 

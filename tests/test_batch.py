@@ -1,10 +1,11 @@
 import json
 
-from callqa.batch import plan_batch
+from samples import copy_call
+
 from callqa.analysis import analyze_transcript
+from callqa.batch import plan_batch
 from callqa.store import Store
 from callqa.types import transcript_from_dict
-from samples import copy_call
 
 
 def test_plan_reads_sidecar_metadata(calls_dir, tmp_path, settings):
@@ -85,8 +86,13 @@ def test_pbx_names_and_a_manager_directory_give_each_job_its_manager(calls_dir, 
     for name in ("out-79123456789-214-20261120-101500", "out-79123456789-299-20261120-111500", "voicemail-export"):
         shutil.copyfile(EXAMPLES / "calls" / "ru-01.mp3", calls_dir / f"{name}.mp3")
         (calls_dir / f"{name}.mp3").write_bytes((calls_dir / f"{name}.mp3").read_bytes() + name.encode())  # three contents
-    local = settings.model_copy(update={"filename_pattern": "out-<client>-<manager_ext>-<YYYYMMDD-HHMMSS>",
-                                        "managers_file": tmp_path / "managers.csv", "default_script": "stroydom-inbound"})
+    local = settings.model_copy(
+        update={
+            "filename_pattern": "out-<client>-<manager_ext>-<YYYYMMDD-HHMMSS>",
+            "managers_file": tmp_path / "managers.csv",
+            "default_script": "stroydom-inbound",
+        }
+    )
     plan = plan_batch(calls_dir, local)
     [job] = plan.jobs
     meta = job.record.metadata

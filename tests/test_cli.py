@@ -1,11 +1,13 @@
 import json
+import re
 
+import click
 import pytest
 from click.testing import CliRunner
+from samples import EXAMPLES, ROOT, SCRIPTS
 
 from callqa.cli import cli
 from callqa.config import Settings
-from samples import EXAMPLES, ROOT, SCRIPTS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -85,6 +87,31 @@ def _commands(group, prefix=""):
 @pytest.mark.parametrize("command", sorted(_commands(cli)))
 def test_every_command_is_documented(command):
     assert f"callqa {command}" in README
+
+
+def _options(group, prefix=""):
+    """(command, option) for every option of every command, the group's own included."""
+    for param in group.params:
+        if isinstance(param, click.Option):
+            yield prefix.strip() or "callqa", tuple(param.opts + param.secondary_opts)
+    for name, command in getattr(group, "commands", {}).items():
+        yield from _options(command, f"{prefix}{name} ")
+
+
+def _command_rows() -> dict[str, str]:
+    """The Commands table of the README: each command's rows, by command."""
+    rows: dict[str, str] = {}
+    for line in README.splitlines():
+        if match := re.match(r"\| `callqa ([a-z ]+?)(?: [A-Z\[`-]| ?`)", line):
+            rows[match[1]] = rows.get(match[1], "") + line
+    return rows
+
+
+@pytest.mark.parametrize("command, names", sorted(set(_options(cli))))
+def test_every_option_is_documented_with_its_command(command, names):
+    """Each option (by one of its names: `--progress/--no-progress`) in its command's row of the Commands table."""
+    where = README if command == "callqa" else _command_rows()[command]
+    assert any(re.search(rf"{name}\b", where) for name in names), f"{names[0]} of {command} is not documented"
 
 
 @pytest.mark.parametrize("setting", sorted(Settings.model_fields))

@@ -17,11 +17,7 @@ from callqa.errors import CallQAError, NotAConversationError, ScriptError, Store
 
 # Every error class errors.py defines, found by introspection: a new one is covered without touching this file.
 ERROR_CLASSES = sorted(
-    (
-        obj
-        for obj in vars(errors).values()
-        if inspect.isclass(obj) and issubclass(obj, CallQAError) and obj.__module__ == errors.__name__
-    ),
+    (obj for obj in vars(errors).values() if inspect.isclass(obj) and issubclass(obj, CallQAError) and obj.__module__ == errors.__name__),
     key=lambda cls: cls.__name__,
 )
 
@@ -128,13 +124,8 @@ def test_errors_unpickle_in_another_process():
         "for e in pickle.loads(sys.stdin.buffer.read()):\n"
         "    print(type(e).__name__, repr(str(e)), repr(getattr(e, 'kind', None)), getattr(e, 'problems', None), e.retryable)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], input=pickle.dumps(originals), capture_output=True, check=True
-    ).stdout.decode().splitlines()
-    assert out == [
-        f"{type(e).__name__} {str(e)!r} {getattr(e, 'kind', None)!r} {getattr(e, 'problems', None)} {e.retryable}"
-        for e in originals
-    ]
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(originals), capture_output=True, check=True).stdout.decode().splitlines()
+    assert out == [f"{type(e).__name__} {str(e)!r} {getattr(e, 'kind', None)!r} {getattr(e, 'problems', None)} {e.retryable}" for e in originals]
 
 
 class _LaterError(CallQAError):

@@ -41,8 +41,16 @@ def reader(root, **settings):
 
 def test_sidecar_gives_the_metadata_and_its_absence_the_file_stem(calls_dir):
     described, bare = touch(calls_dir, "ru-01.mp3", "ru-02.mp3")
-    sidecar(described, call_id="c-1", manager_id="m-ivanova", manager_name="Анна Иванова", started_at="2026-11-16T10:15:00",
-            direction="inbound", script="stroydom-inbound", channels="mono")
+    sidecar(
+        described,
+        call_id="c-1",
+        manager_id="m-ivanova",
+        manager_name="Анна Иванова",
+        started_at="2026-11-16T10:15:00",
+        direction="inbound",
+        script="stroydom-inbound",
+        channels="mono",
+    )
     meta = reader(calls_dir).read(described)
     assert (meta.call_id, meta.manager_id, meta.manager_name, meta.script, meta.channels) == ("c-1", "m-ivanova", "Анна Иванова", "stroydom-inbound", "mono")
     assert meta.started_at == datetime(2026, 11, 16, 10, 15) and meta.direction == "inbound" and meta.sources == ("sidecar",)
@@ -50,13 +58,16 @@ def test_sidecar_gives_the_metadata_and_its_absence_the_file_stem(calls_dir):
     assert empty.call_id == "ru-02" and empty.manager_id is None and empty.channels is None and empty.sources == ()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "ru-01.json: not valid JSON"),
-    ("[1, 2]", "ru-01.json: must be a JSON object"),
-    ('{"channels": "stereo"}', "ru-01.json: channels must be one of manager-left, client-left, mono, not 'stereo'"),
-    ('{"started_at": "16/11/2026"}', "ru-01.json: started_at '16/11/2026' is not an ISO date-time"),
-    ('{"direction": "sideways"}', "ru-01.json: direction must be inbound or outbound, not 'sideways'"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "ru-01.json: not valid JSON"),
+        ("[1, 2]", "ru-01.json: must be a JSON object"),
+        ('{"channels": "stereo"}', "ru-01.json: channels must be one of manager-left, client-left, mono, not 'stereo'"),
+        ('{"started_at": "16/11/2026"}', "ru-01.json: started_at '16/11/2026' is not an ISO date-time"),
+        ('{"direction": "sideways"}', "ru-01.json: direction must be inbound or outbound, not 'sideways'"),
+    ],
+)
 def test_a_bad_sidecar_says_what_is_wrong(calls_dir, content, message):
     [recording] = touch(calls_dir, "ru-01.mp3")
     recording.with_suffix(".json").write_text(content, encoding="utf-8")
@@ -78,7 +89,8 @@ def test_manifest_with_semicolons_cp1251_and_alias_columns(calls_dir):
     [recording] = touch(calls_dir, "2026-11/a.wav")
     (calls_dir / "manifest.csv").write_bytes(
         "Recording;UniqueID;Extension;Manager;CallerID;CallDate;Direction;Script\n"
-        "2026-11/a.wav;1700000000.12;214;Анна Иванова;+7 912 345-67-89;20.11.2026 10:15:00;Входящий;stroydom-inbound\n".encode("cp1251"))
+        "2026-11/a.wav;1700000000.12;214;Анна Иванова;+7 912 345-67-89;20.11.2026 10:15:00;Входящий;stroydom-inbound\n".encode("cp1251")
+    )
     meta = reader(calls_dir).read(recording)
     assert (meta.call_id, meta.manager_ext, meta.manager_name, meta.script) == ("1700000000.12", "214", "Анна Иванова", "stroydom-inbound")
     assert meta.started_at == datetime(2026, 11, 20, 10, 15) and meta.direction == "inbound"
@@ -104,7 +116,8 @@ def test_a_bad_value_in_a_row_fails_that_recording_with_its_line(calls_dir):
 def test_a_row_matches_by_relative_path_first_then_by_bare_name(calls_dir):
     top, nested, elsewhere, pbx, other = touch(calls_dir, "a.mp3", "sub/a.mp3", "other/a.mp3", "2026/b.mp3", "sub1/c.mp3")
     (calls_dir / "manifest.csv").write_text(
-        "file,manager_id\na.mp3,m-bare\nsub/a.mp3,m-sub\n/var/spool/asterisk/monitor/2026/b.mp3,m-pbx\nsub2/c.mp3,m-c\n", encoding="utf-8")
+        "file,manager_id\na.mp3,m-bare\nsub/a.mp3,m-sub\n/var/spool/asterisk/monitor/2026/b.mp3,m-pbx\nsub2/c.mp3,m-c\n", encoding="utf-8"
+    )
     metadata = reader(calls_dir, filename_pattern="<*>")  # every file is described, so unmatched ones read on
     assert [metadata.read(p).manager_id for p in (top, nested, elsewhere, pbx)] == ["m-bare", "m-sub", "m-bare", "m-pbx"]
     assert metadata.read(other).sources == ("filename",)  # sub2/c.mp3 is another recording than sub1/c.mp3
@@ -122,10 +135,8 @@ def test_manifest_problems_are_listed_together_with_their_lines(calls_dir):
     with pytest.raises(MetadataError) as err:
         reader(calls_dir)
     assert err.value.message == (
-        "manifest.csv has 3 problem(s):\n"
-        "  - line 3: no file\n"
-        "  - line 4: sub/a.mp3 is also on line 2\n"
-        "  - line 5: sub/a.mp3 is also on line 2")
+        "manifest.csv has 3 problem(s):\n  - line 3: no file\n  - line 4: sub/a.mp3 is also on line 2\n  - line 5: sub/a.mp3 is also on line 2"
+    )
     assert "fix each listed line" in err.value.hint
 
 
@@ -169,11 +180,14 @@ def test_filename_pattern_gives_phone_extension_and_time(calls_dir):
     assert meta.call_id == "out-79123456789-214-20261120-101500" and meta.sources == ("filename",)
 
 
-@pytest.mark.parametrize(("pattern", "name", "expected"), [
-    ("<YYYY-MM-DD_HH-MM-SS>_<call_id>", "2026-11-20_10-15-30_17000.12", datetime(2026, 11, 20, 10, 15, 30)),
-    ("<DD.MM.YYYY HH.MM>-<*>", "20.11.2026 10.15-whatever", datetime(2026, 11, 20, 10, 15)),
-    ("<direction>_<manager_id>_<YYYYMMDD>", "IN_m-ivanova_20261120", datetime(2026, 11, 20)),
-])
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        ("<YYYY-MM-DD_HH-MM-SS>_<call_id>", "2026-11-20_10-15-30_17000.12", datetime(2026, 11, 20, 10, 15, 30)),
+        ("<DD.MM.YYYY HH.MM>-<*>", "20.11.2026 10.15-whatever", datetime(2026, 11, 20, 10, 15)),
+        ("<direction>_<manager_id>_<YYYYMMDD>", "IN_m-ivanova_20261120", datetime(2026, 11, 20)),
+    ],
+)
 def test_date_time_placeholders(calls_dir, pattern, name, expected):
     [recording] = touch(calls_dir, name + ".mp3")
     assert reader(calls_dir, filename_pattern=pattern).read(recording).started_at == expected
@@ -185,13 +199,16 @@ def test_direction_call_id_and_manager_id_from_the_name(calls_dir):
     assert (meta.direction, meta.manager_id, meta.call_id) == ("inbound", "m-ivanova", "17000.12")
 
 
-@pytest.mark.parametrize(("pattern", "message"), [
-    ("out-<phone>-<YYYYMMDD>", "unknown placeholder <phone>"),
-    ("<yyyymmdd>", "unknown placeholder <yyyymmdd>"),
-    ("<HHMMSS>", "unknown placeholder <HHMMSS>"),
-    ("<client>-<client>", "a placeholder appears twice"),
-    ("out-<client", "a < or > without its pair"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("out-<phone>-<YYYYMMDD>", "unknown placeholder <phone>"),
+        ("<yyyymmdd>", "unknown placeholder <yyyymmdd>"),
+        ("<HHMMSS>", "unknown placeholder <HHMMSS>"),
+        ("<client>-<client>", "a placeholder appears twice"),
+        ("out-<client", "a < or > without its pair"),
+    ],
+)
 def test_an_invalid_pattern_is_refused_before_any_recording(calls_dir, pattern, message):
     with pytest.raises(MetadataError, match=f"filename_pattern .*: {message}"):
         reader(calls_dir, filename_pattern=pattern)
@@ -227,7 +244,8 @@ def test_sources_merge_field_by_field_sidecar_then_manifest_then_name(calls_dir)
     [recording] = touch(calls_dir, "out-79123456789-214-20261120-101500.wav")
     sidecar(recording, manager_name="Из сайдкара")
     (calls_dir / "manifest.csv").write_text(
-        "file,manager_name,manager_ext,script\nout-79123456789-214-20261120-101500.wav,Из манифеста,300,stroydom-inbound\n", encoding="utf-8")
+        "file,manager_name,manager_ext,script\nout-79123456789-214-20261120-101500.wav,Из манифеста,300,stroydom-inbound\n", encoding="utf-8"
+    )
     meta = reader(calls_dir, filename_pattern=PATTERN).read(recording)
     assert (meta.manager_name, meta.manager_ext, meta.script) == ("Из сайдкара", "300", "stroydom-inbound")
     assert meta.started_at == datetime(2026, 11, 20, 10, 15) and meta.client_phone_hash is not None
@@ -258,7 +276,8 @@ def test_directory_lists_every_problem_with_its_line(tmp_path):
         "  - line 3: empty id\n"
         "  - line 4: id m-1 is also on line 2\n"
         "  - line 4: empty name\n"
-        "  - line 5: extension 214 is also on line 2")
+        "  - line 5: extension 214 is also on line 2"
+    )
 
 
 def test_directory_without_its_columns_is_refused(tmp_path):

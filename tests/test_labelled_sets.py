@@ -2,9 +2,9 @@
 
 import pytest
 import yaml
+from samples import ROOT
 
 from callqa.scripts import find_script
-from samples import ROOT
 
 DIALOGUES = sorted(p for folder in ("examples", "benchmarks/dev", "benchmarks/eval") for p in (ROOT / folder / "dialogues").glob("*.yaml"))
 

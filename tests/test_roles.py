@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from samples import EXAMPLES
 
 from callqa.pipeline import transcribe_call
-from samples import EXAMPLES
 
 
 def _word_roles_right(transcript, reference: list[dict]) -> float:
@@ -55,9 +55,9 @@ def test_one_voice_stays_unknown_and_says_so(settings, en_script, tmp_path):
 
 
 def test_segments_are_cut_where_the_voice_changes_and_nothing_is_dropped():
-    from callqa.types import AsrSegment, Word
-    from callqa.roles import split_by_voice
     from callqa.asr.speakers import SpeakerTrack
+    from callqa.roles import split_by_voice
+    from callqa.types import AsrSegment, Word
 
     track = SpeakerTrack([(0.0, 2.0, 0), (2.2, 4.0, 1)], True, 0.3, "test")
     words = (Word(0.1, 0.5, "Добрый", 0.9), Word(0.5, 1.0, "день.", 0.9), Word(2.3, 2.8, "Здравствуйте", 0.9), Word(3.0, 3.4, "да", 0.9))

@@ -1,8 +1,8 @@
 import pytest
+from samples import SCRIPTS
 
 from callqa.errors import ScriptError
 from callqa.scripts import find_script, load_script
-from samples import SCRIPTS
 
 
 @pytest.mark.parametrize("name", ["stroydom-inbound.yaml", "brightwindows-outbound-en.yaml"])
@@ -22,7 +22,9 @@ def test_script_entry_wins_over_catalogue_entry_with_same_id(tmp_path):
     (tmp_path / "s.yaml").write_text(
         "id: s\nversion: 1\nlanguage: ru\nname: S\ninclude: [cat.yaml]\n"
         "steps:\n  - {id: a, name: A, phrases: [привет]}\n"
-        'stop_words:\n  - {id: ne_znayu, phrase: "не знаю", severity: critical}\n', encoding="utf-8")
+        'stop_words:\n  - {id: ne_znayu, phrase: "не знаю", severity: critical}\n',
+        encoding="utf-8",
+    )
     script = load_script(tmp_path / "s.yaml")
     assert [(w.id, w.severity) for w in script.stop_words] == [("ne_znayu", "critical")]
 
@@ -88,7 +90,8 @@ def test_phrase_syntax_problems_are_listed(tmp_path):
     path.write_text(
         "id: s\nversion: 1\nlanguage: ru\nname: S\nplaceholders: {company: [стройдом]}\n"
         "steps:\n  - {id: a, name: A, phrases: ['компания {compnay}', 'какой (бюджет|сумма', 'меня зовут {manager}', 'бюджет|сумма']}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(ScriptError) as err:
         load_script(path)
     assert err.value.problems == [

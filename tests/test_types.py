@@ -3,7 +3,7 @@ import json
 import pytest
 
 from callqa.errors import TranscriptError
-from callqa.types import AsrRecord, SpeakerSplit, Transcript, load_transcript, transcript_from_dict
+from callqa.types import load_transcript
 
 
 def test_loads_the_contract_shape(tmp_path):
@@ -15,11 +15,18 @@ def test_loads_the_contract_shape(tmp_path):
 
 def test_every_bad_segment_is_reported(tmp_path):
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"segments": [
-        {"speaker": "boss", "start": 0, "end": 1, "text": "a"},
-        {"speaker": "client", "start": "x", "end": 1, "text": "b"},
-        {"speaker": "client", "start": 3, "end": 2, "text": "c"},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "segments": [
+                    {"speaker": "boss", "start": 0, "end": 1, "text": "a"},
+                    {"speaker": "client", "start": "x", "end": 1, "text": "b"},
+                    {"speaker": "client", "start": 3, "end": 2, "text": "c"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(TranscriptError) as err:
         load_transcript(path)
     message = str(err.value)

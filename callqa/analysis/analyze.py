@@ -26,7 +26,11 @@ __all__ = ["analyze_transcript"]
 
 
 def analyze_transcript(
-    transcript: Transcript, script: Script, call_id: str = "call", options: AnalysisOptions | None = None, manager: str | None = None,
+    transcript: Transcript,
+    script: Script,
+    call_id: str = "call",
+    options: AnalysisOptions | None = None,
+    manager: str | None = None,
 ) -> CallAnalysis:
     """Check a transcript against a script. `manager`: the manager's name from
     the call's metadata, for the {manager} placeholder (full or first name)."""
@@ -44,6 +48,17 @@ def analyze_transcript(
     call_scores = scores(script, steps, stop_words, objections, opts)
     call_flags = flags(transcript, steps, stop_words, objections, call_scores, opts)
     return CallAnalysis(
-        call_id, transcript.duration, transcript, steps, stop_words, objections, call_scores, call_flags,
-        conversation_metrics(transcript), reliability, script.id, script.version, opts,
+        call_id,
+        transcript.duration,
+        transcript,
+        steps,
+        stop_words,
+        objections,
+        call_scores,
+        call_flags,
+        conversation_metrics(transcript),
+        reliability,
+        script.id,
+        script.version,
+        opts,
     )

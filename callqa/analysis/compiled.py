@@ -40,8 +40,7 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
     step, detect, handle = (_params(t, opts) for t in (opts.step_threshold, opts.objection_threshold, opts.handling_threshold))
     stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
     compiled = CompiledScript(
-        steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True)
-               for side in SIDES},
+        steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True) for side in SIDES},
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
         objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),

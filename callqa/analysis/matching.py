@@ -15,6 +15,7 @@ whole tokens, so "типа" cannot fire inside another word.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,18 @@ from callqa.scripts import PLACEHOLDER
 from callqa.types import Segment
 
 __all__ = [
-    "SENTENCE_END", "SET_OFF", "CallIndex", "Found", "Hit", "MatchParams", "PhraseBatch", "PhraseSet", "Turn", "best_hit",
-    "expand_placeholders", "parted_from_previous",
+    "SENTENCE_END",
+    "SET_OFF",
+    "CallIndex",
+    "Found",
+    "Hit",
+    "MatchParams",
+    "PhraseBatch",
+    "PhraseSet",
+    "Turn",
+    "best_hit",
+    "expand_placeholders",
+    "parted_from_previous",
 ]
 
 _ITEM = re.compile(r"\(([^()]*)\)|[^\s()]+")  # "(бюджет|сумма)" or a word
@@ -98,7 +109,7 @@ def parted_from_previous(turn: Turn, position: int) -> bool:
     return any(c in SET_OFF or c in SENTENCE_END for c in gap)
 
 
-def expand_placeholders(phrase: str, values: dict[str, list[str]]) -> list[tuple[str, int]]:
+def expand_placeholders(phrase: str, values: Mapping[str, Sequence[str]]) -> list[tuple[str, int]]:
     """Phrase variants with named placeholders filled in, and the number of
     open slots ({name} with no listed values: any one or two words). One-word
     values share one variant as alternatives ("(анна|аня)"): the same matches,
@@ -139,8 +150,7 @@ def _phrase_tokens(text: str, language: str, forms: bool) -> tuple[Alternatives,
     tokens = []
     for match in _ITEM.finditer(text):
         if match.group(1) is not None:
-            options = tuple(dict.fromkeys(
-                t.text if forms else t.lemma for option in match.group(1).split("|") for t in lemmatize(option, language)[:1]))
+            options = tuple(dict.fromkeys(t.text if forms else t.lemma for option in match.group(1).split("|") for t in lemmatize(option, language)[:1]))
             if options:
                 tokens.append(options)
         else:
@@ -155,7 +165,7 @@ class PhraseSet:
     are particular words ("типа" is a filler, its lemma "тип" is not).
     """
 
-    def __init__(self, phrases: list[str], language: str, placeholders: dict[str, list[str]] | None = None, forms: bool = False):
+    def __init__(self, phrases: list[str], language: str, placeholders: Mapping[str, Sequence[str]] | None = None, forms: bool = False):
         self.forms = forms
         self.variants: list[_Variant] = []
         for phrase in phrases:
@@ -215,22 +225,37 @@ class PhraseBatch:
             sizes = np.array([len(v.tokens) for _, v, _ in group])
             offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             # Short words, and the only word of a one-word phrase, must match nearly exactly.
-            words = [(rows[forms, options], p.token_floor if min(map(len, options)) > 4 and len(v.tokens) > 1 else max(p.token_floor, p.short_word_floor),
-                      p.function_word_weight if function else 1.0)
-                     for _, v, p in group for options, function in zip(v.tokens, v.function)]
+            words = [
+                (
+                    rows[forms, options],
+                    p.token_floor if min(map(len, options)) > 4 and len(v.tokens) > 1 else max(p.token_floor, p.short_word_floor),
+                    p.function_word_weight if function else 1.0,
+                )
+                for _, v, p in group
+                for options, function in zip(v.tokens, v.function)
+            ]
             unique = {word: i for i, word in enumerate(dict.fromkeys(words))}
             weights = column([weight for _, _, weight in words])
-            self.groups.append(_Group(
-                forms=forms, width=width, keys=[k for k, _, _ in group], phrases=[v.phrase for _, v, _ in group],
-                unique_rows=np.array([row for row, _, _ in unique]), unique_floors=column([_percent_floor(floor) for _, floor, _ in unique], np.uint8),
-                unique_weights=column([weight for _, _, weight in unique]),
-                token_unique=np.array([unique[word] for word in words]), sizes=sizes, offsets=offsets,
-                totals=np.add.reduceat(weights, offsets, axis=0),
-                bases=column(np.repeat(np.arange(len(group)), sizes), np.int64),
-                thresholds=column([p.threshold for _, _, p in group]), penalties=column([p.order_penalty for _, _, p in group]),
-                negated=np.array([v.negated for _, v, _ in group]),
-                near_keys=frozenset(k for k, _, _ in group) if near else frozenset(),
-            ))
+            self.groups.append(
+                _Group(
+                    forms=forms,
+                    width=width,
+                    keys=[k for k, _, _ in group],
+                    phrases=[v.phrase for _, v, _ in group],
+                    unique_rows=np.array([row for row, _, _ in unique]),
+                    unique_floors=column([_percent_floor(floor) for _, floor, _ in unique], np.uint8),
+                    unique_weights=column([weight for _, _, weight in unique]),
+                    token_unique=np.array([unique[word] for word in words]),
+                    sizes=sizes,
+                    offsets=offsets,
+                    totals=np.add.reduceat(weights, offsets, axis=0),
+                    bases=column(np.repeat(np.arange(len(group)), sizes), np.int64),
+                    thresholds=column([p.threshold for _, _, p in group]),
+                    penalties=column([p.order_penalty for _, _, p in group]),
+                    negated=np.array([v.negated for _, v, _ in group]),
+                    near_keys=frozenset(k for k, _, _ in group) if near else frozenset(),
+                )
+            )
 
 
 def _percent_floor(floor: float) -> int:
@@ -279,8 +304,7 @@ def _token_times(seg: Segment, tokens: tuple[Token, ...]) -> list[tuple[float, f
         if match:
             times.append((match[2], match[3]))
         else:
-            times.append((round(seg.start + (seg.end - seg.start) * token.start / span, 2),
-                          round(seg.start + (seg.end - seg.start) * token.end / span, 2)))
+            times.append((round(seg.start + (seg.end - seg.start) * token.start / span, 2), round(seg.start + (seg.end - seg.start) * token.end / span, 2)))
     return times
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from callqa.types import SUPPORTED_LANGUAGES
 
@@ -31,7 +31,7 @@ class Token:
     end: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tokenizer(language: str):
     import spacy
 
@@ -54,7 +54,7 @@ def _english_lemmas():
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stop_words(language: str) -> frozenset[str]:
     from spacy.util import get_lang_class
 
@@ -152,7 +152,7 @@ def lemmatize(text: str, language: str) -> tuple[Token, ...]:
 
 
 def _concessive(tokens: list[Token]) -> list[Token]:
-    """"какая бы площадь ни была", "сколько бы ни стоило": a concession, not a question;
+    """ "какая бы площадь ни была", "сколько бы ни стоило": a concession, not a question;
     the question word means "any" here and gets that lemma, so that it cannot match a
     question ("площадь какая")."""
     out = list(tokens)
@@ -164,15 +164,48 @@ def _concessive(tokens: list[Token]) -> list[Token]:
 
 # Short forms of first names that managers introduce themselves with ("Аня" for "Анна").
 SHORT_NAMES = {
-    "анна": ("аня",), "елена": ("лена",), "дмитрий": ("дима",), "сергей": ("сережа",), "александр": ("саша",),
-    "александра": ("саша",), "алексей": ("леша",), "андрей": ("андрюша",), "мария": ("маша",), "екатерина": ("катя",),
-    "ольга": ("оля",), "наталья": ("наташа",), "наталия": ("наташа",), "татьяна": ("таня",), "ирина": ("ира",),
-    "светлана": ("света",), "юлия": ("юля",), "анастасия": ("настя",), "дарья": ("даша",), "ксения": ("ксюша",),
-    "виктория": ("вика",), "евгений": ("женя",), "евгения": ("женя",), "михаил": ("миша",), "николай": ("коля",),
-    "владимир": ("володя",), "павел": ("паша",), "иван": ("ваня",), "константин": ("костя",), "максим": ("макс",),
-    "thomas": ("tom",), "james": ("jim", "jamie"), "william": ("will", "bill"), "robert": ("rob", "bob"),
-    "michael": ("mike",), "daniel": ("dan",), "christopher": ("chris",), "elizabeth": ("liz", "beth"),
-    "katherine": ("kate",), "catherine": ("kate",), "jennifer": ("jen",), "alexander": ("alex",),
+    "анна": ("аня",),
+    "елена": ("лена",),
+    "дмитрий": ("дима",),
+    "сергей": ("сережа",),
+    "александр": ("саша",),
+    "александра": ("саша",),
+    "алексей": ("леша",),
+    "андрей": ("андрюша",),
+    "мария": ("маша",),
+    "екатерина": ("катя",),
+    "ольга": ("оля",),
+    "наталья": ("наташа",),
+    "наталия": ("наташа",),
+    "татьяна": ("таня",),
+    "ирина": ("ира",),
+    "светлана": ("света",),
+    "юлия": ("юля",),
+    "анастасия": ("настя",),
+    "дарья": ("даша",),
+    "ксения": ("ксюша",),
+    "виктория": ("вика",),
+    "евгений": ("женя",),
+    "евгения": ("женя",),
+    "михаил": ("миша",),
+    "николай": ("коля",),
+    "владимир": ("володя",),
+    "павел": ("паша",),
+    "иван": ("ваня",),
+    "константин": ("костя",),
+    "максим": ("макс",),
+    "thomas": ("tom",),
+    "james": ("jim", "jamie"),
+    "william": ("will", "bill"),
+    "robert": ("rob", "bob"),
+    "michael": ("mike",),
+    "daniel": ("dan",),
+    "christopher": ("chris",),
+    "elizabeth": ("liz", "beth"),
+    "katherine": ("kate",),
+    "catherine": ("kate",),
+    "jennifer": ("jen",),
+    "alexander": ("alex",),
 }
 
 

@@ -26,16 +26,34 @@ def find_objections(script: Script, compiled: CompiledScript, index: CallIndex, 
             if hit.turn not in occurrences or hit.score > occurrences[hit.turn].score:
                 occurrences[hit.turn] = hit
         for occurrence in occurrences.values():
-            window = [t.index for t in manager_turns
-                      if t.index > occurrence.turn and t.start - occurrence.start <= opts.handling_window_seconds]
+            window = [t.index for t in manager_turns if t.index > occurrence.turn and t.start - occurrence.start <= opts.handling_window_seconds]
             in_window = set(window[: opts.handling_window_turns])
             parts = []
             for part in objection.handling:
                 best = best_hit([h for h in answers[objection.id, part.id].hits if h.turn in in_window])
-                parts.append(HandlingPartResult(part.id, best is not None, best.score if best else 0.0,
-                                                best.start if best else None, best.text if best else None, best.phrase if best else None))
+                parts.append(
+                    HandlingPartResult(
+                        part.id,
+                        best is not None,
+                        best.score if best else 0.0,
+                        best.start if best else None,
+                        best.text if best else None,
+                        best.phrase if best else None,
+                    )
+                )
             found_ids = [p.id for p in parts if p.found]
             handled = len(found_ids) / len(parts) >= opts.handled_min_share
-            results.append(ObjectionResult(objection.id, occurrence.start, occurrence.text, occurrence.context, occurrence.score,
-                                           handled, found_ids, [p.id for p in parts if not p.found], parts))
+            results.append(
+                ObjectionResult(
+                    objection.id,
+                    occurrence.start,
+                    occurrence.text,
+                    occurrence.context,
+                    occurrence.score,
+                    handled,
+                    found_ids,
+                    [p.id for p in parts if not p.found],
+                    parts,
+                )
+            )
     return sorted(results, key=lambda o: o.start)

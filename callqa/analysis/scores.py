@@ -24,8 +24,12 @@ def scores(script: Script, steps: list[StepResult], stop_words: list[StopWordHit
 
 
 def flags(
-    transcript: Transcript, steps: list[StepResult], stop_words: list[StopWordHit], objections: list[ObjectionResult],
-    call_scores: Scores, opts: AnalysisOptions,
+    transcript: Transcript,
+    steps: list[StepResult],
+    stop_words: list[StopWordHit],
+    objections: list[ObjectionResult],
+    call_scores: Scores,
+    opts: AnalysisOptions,
 ) -> list[str]:
     found = [f"missing_required_step:{s.id}" for s in steps if s.required and s.status == "missing"]
     found += [f"uncertain_step:{s.id}" for s in steps if s.required and s.status == "uncertain"]

@@ -4,7 +4,7 @@ speech they would be in could not be judged; in the script's order or not."""
 from __future__ import annotations
 
 from callqa.analysis.compiled import SIDES, CompiledScript
-from callqa.analysis.matching import CallIndex, Hit, best_hit
+from callqa.analysis.matching import CallIndex, Found, Hit, best_hit
 from callqa.analysis.options import AnalysisOptions
 from callqa.analysis.results import StepResult
 from callqa.scripts import Script
@@ -19,16 +19,20 @@ def _in_order(hits: list[Hit | None]) -> list[bool | None]:
     best: list[list[int]] = []  # best[k]: longest increasing chain ending at found[k]
     for k, (_, t) in enumerate(found):
         prior = [best[j] for j in range(k) if found[j][1] <= t]
-        best.append(max(prior, key=len, default=[]) + [k])
+        best.append([*max(prior, key=len, default=[]), k])
     chain = {found[k][0] for k in max(best, key=len, default=[])}
     return [None if h is None else i in chain for i, h in enumerate(hits)]
 
 
 def find_steps(
-    script: Script, compiled: CompiledScript, index: CallIndex, reliability: dict[str, float | None], opts: AnalysisOptions,
+    script: Script,
+    compiled: CompiledScript,
+    index: CallIndex,
+    reliability: dict[str, float | None],
+    opts: AnalysisOptions,
 ) -> list[StepResult]:
     """Every step of the script, in its order. `reliability`: per side, the share of speech that can be judged."""
-    found = {}
+    found: dict[object, Found] = {}
     for side, speakers in SIDES.items():
         found |= index.search_many(compiled.steps[side], speakers)
     hits = [best_hit(found[step.id].hits) for step in script.steps]
@@ -36,11 +40,15 @@ def find_steps(
     for step, hit, in_order in zip(script.steps, hits, _in_order(hits)):
         if hit:
             on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
-            results.append(StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase,
-                                      hit.context, step.required, on_time, in_order))
+            results.append(
+                StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase, hit.context, step.required, on_time, in_order)
+            )
             continue
-        near, side = found[step.id], reliability[step.speaker]
-        uncertain = side is None or side < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
-        results.append(StepResult(step.id, "uncertain" if uncertain else "missing", False, round(near.near_score, 3),
-                                  None, None, None, None, None, step.required, None, None))
+        near, share = found[step.id], reliability[step.speaker]
+        uncertain = share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        results.append(
+            StepResult(
+                step.id, "uncertain" if uncertain else "missing", False, round(near.near_score, 3), None, None, None, None, None, step.required, None, None
+            )
+        )
     return results

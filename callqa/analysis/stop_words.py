@@ -4,7 +4,7 @@ they stand apart as fillers do."""
 from __future__ import annotations
 
 from callqa.analysis.compiled import SIDES, CompiledScript
-from callqa.analysis.matching import SET_OFF, SENTENCE_END, CallIndex, Hit, parted_from_previous
+from callqa.analysis.matching import SENTENCE_END, SET_OFF, CallIndex, Hit, parted_from_previous
 from callqa.analysis.nlp import Token
 from callqa.analysis.results import StopWordHit
 from callqa.scripts import Script, StopWord
@@ -30,8 +30,7 @@ def is_set_off(index: CallIndex, hit: Hit) -> bool:
     before = turn.text[: turn.tokens[hit.tokens[0]].start].rstrip()
     after = turn.text[turn.tokens[hit.tokens[1]].end :].lstrip()
     previous = word_before(index, hit)
-    return not before or before[-1] in SET_OFF | SENTENCE_END or after[:1] in SET_OFF or (
-        previous is not None and previous.text in _DISCOURSE)
+    return not before or before[-1] in SET_OFF | SENTENCE_END or after[:1] in SET_OFF or (previous is not None and previous.text in _DISCOURSE)
 
 
 def _counts(word: StopWord, hit: Hit, index: CallIndex, compiled: CompiledScript) -> bool:
@@ -43,12 +42,11 @@ def _counts(word: StopWord, hit: Hit, index: CallIndex, compiled: CompiledScript
 
 
 def find_stop_words(script: Script, compiled: CompiledScript, index: CallIndex) -> list[StopWordHit]:
-    words = {w.id: w for w in script.stop_words}
     found = index.search_many(compiled.stop_words, SIDES["manager"])
     hits = [
-        StopWordHit(word_id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, words[word_id].severity, hit.score)
-        for word_id, result in found.items()
-        for hit in result.hits
-        if _counts(words[word_id], hit, index, compiled)
+        StopWordHit(word.id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, word.severity, hit.score)
+        for word in script.stop_words
+        for hit in found[word.id].hits
+        if _counts(word, hit, index, compiled)
     ]
     return sorted(hits, key=lambda h: h.start)

@@ -9,6 +9,14 @@ from callqa.asr.transcriber import AsrOptions, Transcriber, get_transcriber
 from callqa.asr.utterances import build_transcript
 
 __all__ = [
-    "AsrOptions", "CallKind", "DecodedAudio", "Transcriber", "build_transcript", "decode_audio", "ensure_default_model",
-    "get_transcriber", "resolve_model", "screen_call",
+    "AsrOptions",
+    "CallKind",
+    "DecodedAudio",
+    "Transcriber",
+    "build_transcript",
+    "decode_audio",
+    "ensure_default_model",
+    "get_transcriber",
+    "resolve_model",
+    "screen_call",
 ]

@@ -57,7 +57,10 @@ def _decode_pcm(path: Path, max_seconds: float | None) -> tuple[bytes, int, int,
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:
-        raise AudioError(f"{path.name}: not a readable audio file ({exc.strerror or exc})", hint="check that the file is a wav/mp3/ogg/opus/m4a recording and not truncated or renamed") from None
+        raise AudioError(
+            f"{path.name}: not a readable audio file ({exc.strerror or exc})",
+            hint="check that the file is a wav/mp3/ogg/opus/m4a recording and not truncated or renamed",
+        ) from None
     with container:
         if not container.streams.audio:
             raise AudioError(f"{path.name}: the file has no audio stream", hint="export the call recording as wav/mp3/ogg")
@@ -67,7 +70,7 @@ def _decode_pcm(path: Path, max_seconds: float | None) -> tuple[bytes, int, int,
         declared = float(container.duration) / 1_000_000 if container.duration else None
         if max_seconds and declared and declared > max_seconds:
             raise _too_long(path, declared, max_seconds)
-        limit = max_seconds * SAMPLE_RATE * 2 * channels if max_seconds else None
+        bytes_per_second = SAMPLE_RATE * 2 * channels
         chunks: list[bytes] = []
         size = bad_packets = 0
         for packet in container.demux(stream):
@@ -78,8 +81,8 @@ def _decode_pcm(path: Path, max_seconds: float | None) -> tuple[bytes, int, int,
                         size += len(chunks[-1])
             except av.error.FFmpegError:
                 bad_packets += 1  # a damaged frame costs its few milliseconds, not the call
-            if limit and size > limit:
-                raise _too_long(path, size / (SAMPLE_RATE * 2 * channels), max_seconds)
+            if max_seconds and size > max_seconds * bytes_per_second:
+                raise _too_long(path, size / bytes_per_second, max_seconds)
         chunks.extend(bytes(f.planes[0])[: f.samples * 2 * channels] for f in resampler.resample(None))
         return b"".join(chunks), channels, stream.codec_context.sample_rate or 0, declared, bad_packets
 

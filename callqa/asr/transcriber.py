@@ -73,7 +73,7 @@ class _Request:
     signals: list[_Speech]
     language: str | None
     hotwords: str | None
-    result: list[list[AsrSegment]] | None = None
+    result: list[list[AsrSegment]] = field(default_factory=list)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -90,8 +90,12 @@ class Transcriber:
     def __init__(self, settings: Settings):
         device, compute_type = _resolve_device(settings)
         self.options = AsrOptions(
-            model=settings.model, device=device, compute_type=compute_type,
-            beam_size=settings.beam_size, batch_size=settings.batch_size, vad_threshold=settings.vad_threshold,
+            model=settings.model,
+            device=device,
+            compute_type=compute_type,
+            beam_size=settings.beam_size,
+            batch_size=settings.batch_size,
+            vad_threshold=settings.vad_threshold,
         )
         model_path = resolve_model(settings)
         from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -145,7 +149,7 @@ class Transcriber:
                 r.done.set()
             raise
         for r in group:
-            r.result, per_signal = per_signal[:len(r.signals)], per_signal[len(r.signals):]
+            r.result, per_signal = per_signal[: len(r.signals)], per_signal[len(r.signals) :]
             r.done.set()
 
     def _decode(self, signals: list[_Speech], language: str | None, hotwords: str | None) -> list[list[AsrSegment]]:
@@ -166,9 +170,15 @@ class Transcriber:
         # The tail keeps the clips' float sum below the audio's length (faster-whisper asserts on it).
         pieces.append(np.zeros(SAMPLE_RATE // 10, dtype=np.float32))
         segments, _info = self._pipeline.transcribe(
-            np.concatenate(pieces), language=language, beam_size=self.options.beam_size,
-            batch_size=self.options.batch_size, word_timestamps=self.options.word_timestamps,
-            vad_filter=False, clip_timestamps=clips, condition_on_previous_text=False, hotwords=hotwords,
+            np.concatenate(pieces),
+            language=language,
+            beam_size=self.options.beam_size,
+            batch_size=self.options.batch_size,
+            word_timestamps=self.options.word_timestamps,
+            vad_filter=False,
+            clip_timestamps=clips,
+            condition_on_previous_text=False,
+            hotwords=hotwords,
         )
         for seg in segments:
             index = int(np.searchsorted(bases, (seg.start + seg.end) / 2, side="right")) - 1
@@ -180,6 +190,7 @@ class Transcriber:
 
 def _restore_times(seg, base: float, speech_map) -> AsrSegment:
     """A decoded segment with its times moved from the compacted signal back to its own signal's time."""
+
     def original(t: float, chunk: int | None = None, is_end: bool = False) -> float:
         return round(float(speech_map.get_original_time(t - base, chunk, is_end)), 2)
 

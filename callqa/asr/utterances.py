@@ -33,12 +33,7 @@ def _utterances(speaker: Speaker, seg: AsrSegment) -> list[Segment]:
 
 def build_transcript(channel_segments: dict[Speaker, list[AsrSegment]], duration: float, **meta: Any) -> Transcript:
     """Merge per-speaker ASR segments into one time-ordered list of utterances."""
-    segments = [
-        utterance
-        for speaker, asr_segments in channel_segments.items()
-        for seg in asr_segments
-        for utterance in _utterances(speaker, seg)
-    ]
+    segments = [utterance for speaker, asr_segments in channel_segments.items() for seg in asr_segments for utterance in _utterances(speaker, seg)]
     segments.sort(key=lambda s: (s.start, s.end))
     _mark_overlaps(segments)
     return Transcript(segments, duration, **meta)
@@ -47,7 +42,7 @@ def build_transcript(channel_segments: dict[Speaker, list[AsrSegment]], duration
 def _mark_overlaps(segments: list[Segment]) -> None:
     """Mark utterances during which the other side was talking too (time-ordered input)."""
     for i, seg in enumerate(segments):
-        for other in segments[i + 1:]:
+        for other in segments[i + 1 :]:
             if other.start >= seg.end - OVERLAP_MIN_S:
                 break
             if other.speaker != seg.speaker and min(seg.end, other.end) - other.start >= OVERLAP_MIN_S:

@@ -11,6 +11,18 @@ from callqa.store.rows import CallRecord, CallResult, Rows, call_result, call_ro
 from callqa.store.schema import SCHEMA_VERSION
 
 __all__ = [
-    "SCHEMA_VERSION", "CallRecord", "CallResult", "Failure", "FailureStage", "ManagerSummary", "Rows", "Store", "StoredCall",
-    "call_result", "call_rows", "open_store", "recording_rows", "score_rows",
+    "SCHEMA_VERSION",
+    "CallRecord",
+    "CallResult",
+    "Failure",
+    "FailureStage",
+    "ManagerSummary",
+    "Rows",
+    "Store",
+    "StoredCall",
+    "call_result",
+    "call_rows",
+    "open_store",
+    "recording_rows",
+    "score_rows",
 ]

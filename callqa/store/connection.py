@@ -9,7 +9,7 @@ opener waits with backoff while another process has it (`open_store`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,7 +24,7 @@ __all__ = ["Connection", "now"]
 
 def now() -> datetime:
     """UTC, without a time zone, as the schema's TIMESTAMP columns keep it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Connection:

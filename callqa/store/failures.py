@@ -42,15 +42,20 @@ class Failures(Connection):
             for f in failures:
                 same = self._value(
                     "SELECT failure_id FROM failures WHERE resolved_at IS NULL AND file_path = ? AND content_hash IS NOT DISTINCT FROM ? "
-                    "AND stage = ? AND error_class = ? AND message = ?", [f.file_path, f.content_hash, f.stage, f.error_class, f.message])
+                    "AND stage = ? AND error_class = ? AND message = ?",
+                    [f.file_path, f.content_hash, f.stage, f.error_class, f.message],
+                )
                 if same:
-                    self.con.execute("UPDATE failures SET attempts = attempts + 1, last_seen = ?, run_id = ?, retryable = ? WHERE failure_id = ?",
-                                     [seen, run_id, f.retryable, same])
+                    self.con.execute(
+                        "UPDATE failures SET attempts = attempts + 1, last_seen = ?, run_id = ?, retryable = ? WHERE failure_id = ?",
+                        [seen, run_id, f.retryable, same],
+                    )
                 else:
                     self.con.execute(
                         "INSERT INTO failures (failure_id, run_id, file_path, content_hash, stage, error_class, message, retryable, occurred_at, attempts, last_seen) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                        [uuid.uuid4().hex, run_id, f.file_path, f.content_hash, f.stage, f.error_class, f.message, f.retryable, seen, seen])
+                        [uuid.uuid4().hex, run_id, f.file_path, f.content_hash, f.stage, f.error_class, f.message, f.retryable, seen, seen],
+                    )
 
     def record_failure(self, run_id: str | None, file_path: str, content_hash: str | None, stage: FailureStage, error: BaseException) -> None:
         self.record_failures(run_id, [Failure.of(file_path, content_hash, stage, error)])
@@ -59,12 +64,14 @@ class Failures(Connection):
         """Open failures (of one run, or all), oldest first."""
         where, params = ["TRUE"], []
         if run_id:
-            where, params = where + ["run_id = ?"], [run_id]
+            where, params = [*where, "run_id = ?"], [run_id]
         if not include_resolved:
             where.append("resolved_at IS NULL")
         return self._dicts(
             "SELECT file_path, content_hash, stage, error_class, message, retryable, attempts, occurred_at, last_seen, resolved_at, resolution "
-            f"FROM failures WHERE {' AND '.join(where)} ORDER BY occurred_at", params)
+            f"FROM failures WHERE {' AND '.join(where)} ORDER BY occurred_at",
+            params,
+        )
 
     def requeue(self, paths: list[str] | None = None) -> int:
         """Mark open failures (all, or those of these files) for another try on the next run; returns how many."""

@@ -36,23 +36,32 @@ class Loader(Connection):
                     if replace_transcripts:
                         con.execute("DELETE FROM segments WHERE content_hash IN (SELECT content_hash FROM new_calls)")
                         con.execute("DELETE FROM calls WHERE content_hash IN (SELECT content_hash FROM new_calls)")
-                    con.execute("CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT content_hash FROM new_calls "
-                                "WHERE content_hash NOT IN (SELECT content_hash FROM calls)")
+                    con.execute(
+                        "CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT content_hash FROM new_calls "
+                        "WHERE content_hash NOT IN (SELECT content_hash FROM calls)"
+                    )
                     con.execute("INSERT INTO calls BY NAME SELECT * FROM new_calls WHERE content_hash IN (SELECT content_hash FROM fresh)")
                     if "segments" in names:
                         con.execute("INSERT INTO segments BY NAME SELECT * FROM new_segments WHERE content_hash IN (SELECT content_hash FROM fresh)")
                 if "recordings" in names:
-                    con.execute("INSERT INTO recordings BY NAME SELECT DISTINCT ON (file_path, content_hash) * FROM new_recordings n WHERE NOT EXISTS "
-                                "(SELECT 1 FROM recordings r WHERE r.file_path = n.file_path AND r.content_hash = n.content_hash)")
+                    con.execute(
+                        "INSERT INTO recordings BY NAME SELECT DISTINCT ON (file_path, content_hash) * FROM new_recordings n WHERE NOT EXISTS "
+                        "(SELECT 1 FROM recordings r WHERE r.file_path = n.file_path AND r.content_hash = n.content_hash)"
+                    )
                 if "scores" in names:
                     for table in _PER_SCRIPT_TABLES:
-                        con.execute(f"DELETE FROM {table} t USING new_scores n WHERE t.content_hash = n.content_hash "
-                                    "AND t.script_id = n.script_id AND t.script_version = n.script_version")
+                        con.execute(
+                            f"DELETE FROM {table} t USING new_scores n WHERE t.content_hash = n.content_hash "
+                            "AND t.script_id = n.script_id AND t.script_version = n.script_version"
+                        )
                     for table in _PER_SCRIPT_TABLES:
                         if table in names:
                             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_{table}")
-                    con.execute("UPDATE failures SET resolved_at = ?, resolution = 'processed' "
-                                "WHERE resolved_at IS NULL AND content_hash IN (SELECT content_hash FROM new_scores)", [now()])
+                    con.execute(
+                        "UPDATE failures SET resolved_at = ?, resolution = 'processed' "
+                        "WHERE resolved_at IS NULL AND content_hash IN (SELECT content_hash FROM new_scores)",
+                        [now()],
+                    )
         finally:
             for table in names:
                 con.unregister(f"new_{table}")

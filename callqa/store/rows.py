@@ -69,18 +69,40 @@ def call_rows(record: CallRecord, transcript: Transcript, duration: float, run_i
     """The call and its transcript (written once per recording content)."""
     rows, h, meta = Rows(), record.content_hash, record.metadata
     rows.add(
-        "calls", content_hash=h, call_id=meta.call_id, file_path=record.file_path, manager_id=meta.manager_id,
-        manager_name=meta.manager_name, started_at=meta.started_at, direction=meta.direction, duration=duration,
-        channel_layout=transcript.channel_layout, language=transcript.language,
+        "calls",
+        content_hash=h,
+        call_id=meta.call_id,
+        file_path=record.file_path,
+        manager_id=meta.manager_id,
+        manager_name=meta.manager_name,
+        started_at=meta.started_at,
+        direction=meta.direction,
+        duration=duration,
+        channel_layout=transcript.channel_layout,
+        language=transcript.language,
         asr=json.dumps(transcript.asr.to_dict() if transcript.asr else None, ensure_ascii=False),
-        warnings=transcript.warnings, created_at=now(), run_id=run_id, manager_ext=meta.manager_ext, team=meta.team,
-        client_phone_hash=meta.client_phone_hash, metadata_sources=list(meta.sources),
+        warnings=transcript.warnings,
+        created_at=now(),
+        run_id=run_id,
+        manager_ext=meta.manager_ext,
+        team=meta.team,
+        client_phone_hash=meta.client_phone_hash,
+        metadata_sources=list(meta.sources),
     )
     for i, s in enumerate(transcript.segments):
         rows.add(
-            "segments", content_hash=h, idx=i, speaker=s.speaker, start_s=s.start, end_s=s.end, text=s.text,
-            avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
-            words=_words_json(s.words), looped=s.looped, overlap=s.overlap,
+            "segments",
+            content_hash=h,
+            idx=i,
+            speaker=s.speaker,
+            start_s=s.start,
+            end_s=s.end,
+            text=s.text,
+            avg_logprob=s.avg_logprob,
+            no_speech_prob=s.no_speech_prob,
+            words=_words_json(s.words),
+            looped=s.looped,
+            overlap=s.overlap,
         )
     return rows
 
@@ -96,28 +118,73 @@ def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) ->
     key = {"content_hash": content_hash, "script_id": analysis.script_id, "script_version": analysis.script_version}
     sc, m = analysis.scores, analysis.metrics
     rows.add(
-        "scores", **key, model=asr.model if asr and asr.model else "human transcript", pipeline_version=asr.pipeline_version if asr else None,
-        script_compliance=sc.script_compliance, objection_handling=sc.objection_handling, overall=sc.overall, flags=analysis.flags,
-        stop_word_count=len(analysis.stop_words), objection_count=len(analysis.objections),
-        objections_handled=sum(o.handled for o in analysis.objections), manager_talk_seconds=m.manager_talk_seconds,
-        client_talk_seconds=m.client_talk_seconds, reliability=json.dumps(analysis.reliability),
-        options=json.dumps(asdict(analysis.options)), created_at=now(), run_id=run_id,
+        "scores",
+        **key,
+        model=asr.model if asr and asr.model else "human transcript",
+        pipeline_version=asr.pipeline_version if asr else None,
+        script_compliance=sc.script_compliance,
+        objection_handling=sc.objection_handling,
+        overall=sc.overall,
+        flags=analysis.flags,
+        stop_word_count=len(analysis.stop_words),
+        objection_count=len(analysis.objections),
+        objections_handled=sum(o.handled for o in analysis.objections),
+        manager_talk_seconds=m.manager_talk_seconds,
+        client_talk_seconds=m.client_talk_seconds,
+        reliability=json.dumps(analysis.reliability),
+        options=json.dumps(asdict(analysis.options)),
+        created_at=now(),
+        run_id=run_id,
     )
     for s in analysis.steps:
         rows.add(
-            "step_results", **key, step_id=s.id, status=s.status, found=s.found, score=s.score, start_s=s.start, end_s=s.end,
-            evidence=s.evidence, phrase=s.phrase, context=s.context, required=s.required, on_time=s.on_time, in_order=s.in_order,
+            "step_results",
+            **key,
+            step_id=s.id,
+            status=s.status,
+            found=s.found,
+            score=s.score,
+            start_s=s.start,
+            end_s=s.end,
+            evidence=s.evidence,
+            phrase=s.phrase,
+            context=s.context,
+            required=s.required,
+            on_time=s.on_time,
+            in_order=s.in_order,
         )
     for h in analysis.stop_words:
-        rows.add("stop_word_hits", **key, stop_word_id=h.id, speaker=h.speaker, start_s=h.start, text=h.text, context=h.context, severity=h.severity, score=h.score)
+        rows.add(
+            "stop_word_hits", **key, stop_word_id=h.id, speaker=h.speaker, start_s=h.start, text=h.text, context=h.context, severity=h.severity, score=h.score
+        )
     for seq, o in enumerate(analysis.objections):
         rows.add(
-            "objections", **key, seq=seq, objection_id=o.id, start_s=o.start, text=o.text, context=o.context, score=o.score,
-            handled=o.handled, handling_found=o.handling_found, handling_missing=o.handling_missing,
+            "objections",
+            **key,
+            seq=seq,
+            objection_id=o.id,
+            start_s=o.start,
+            text=o.text,
+            context=o.context,
+            score=o.score,
+            handled=o.handled,
+            handling_found=o.handling_found,
+            handling_missing=o.handling_missing,
             handling=json.dumps([asdict(p) for p in o.handling], ensure_ascii=False),
         )
         for p in o.handling:
-            rows.add("objection_handling", **key, seq=seq, objection_id=o.id, part_id=p.id, found=p.found, score=p.score, start_s=p.start, text=p.text, phrase=p.phrase)
+            rows.add(
+                "objection_handling",
+                **key,
+                seq=seq,
+                objection_id=o.id,
+                part_id=p.id,
+                found=p.found,
+                score=p.score,
+                start_s=p.start,
+                text=p.text,
+                phrase=p.phrase,
+            )
     for flag in analysis.flags:
         rows.add("flags", **key, flag=flag)
     return rows

@@ -37,8 +37,10 @@ class Runs(Connection):
                 if pid is None or not _pid_alive(pid):
                     self.con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", [old_id])
                 elif old_source == source and pid != os.getpid():
-                    raise CallQAError(f"run {old_id} over {source} is still going (pid {pid}, started {started:%Y-%m-%d %H:%M})",
-                                      hint="wait for it to finish (`callqa runs` shows it), or stop that process")
+                    raise CallQAError(
+                        f"run {old_id} over {source} is still going (pid {pid}, started {started:%Y-%m-%d %H:%M})",
+                        hint="wait for it to finish (`callqa runs` shows it), or stop that process",
+                    )
             self.con.execute(
                 "INSERT INTO runs (run_id, started_at, source, callqa_version, status, host, pid, versions) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
                 [run_id, now(), source, versions.get("callqa"), host, os.getpid(), json.dumps(versions)],
@@ -56,4 +58,6 @@ class Runs(Connection):
     def runs(self, limit: int = 20) -> list[dict]:
         return self._dicts(
             "SELECT run_id, status, started_at, finished_at, source, found, processed, skipped, failed, audio_seconds, versions, timings "
-            "FROM runs ORDER BY started_at DESC LIMIT ?", [limit])
+            "FROM runs ORDER BY started_at DESC LIMIT ?",
+            [limit],
+        )

@@ -1,11 +1,11 @@
 import json
 
 import pytest
+from samples import EXAMPLES
 
 from callqa.analysis import analyze_transcript
 from callqa.scripts import find_script
 from callqa.types import transcript_from_dict
-from samples import EXAMPLES
 
 REFERENCES = sorted((EXAMPLES / "reference").glob("*.json"))
 
@@ -31,13 +31,16 @@ def test_reference_dialogues_get_their_labelled_verdicts(path, settings):
 
 
 def test_good_call_finds_steps_and_handled_objection(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("manager", "Добрый день, компания СтройДом, меня зовут Анна."),
-        ("client", "Хочу ремонт в двушке."),
-        ("manager", "Какой ремонт вы планируете? И какая площадь квартиры?"),
-        ("client", "Ой, это слишком дорого наверное."),
-        ("manager", "Понимаю вас. В цену уже входит материал и вывоз мусора."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "Добрый день, компания СтройДом, меня зовут Анна."),
+            ("client", "Хочу ремонт в двушке."),
+            ("manager", "Какой ремонт вы планируете? И какая площадь квартиры?"),
+            ("client", "Ой, это слишком дорого наверное."),
+            ("manager", "Понимаю вас. В цену уже входит материал и вывоз мусора."),
+        ),
+        ru_script,
+    )
     found = {s.id for s in result.steps if s.found}
     assert {"greeting", "introduction", "need", "property"} <= found
     assert "budget" not in found and "missing_required_step:budget" in result.flags
@@ -48,29 +51,39 @@ def test_good_call_finds_steps_and_handled_objection(ru_script):
 
 
 def test_stop_words_only_in_managers_speech(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("client", "Я не знаю, какой у меня бюджет."),
-        ("manager", "Ну я не знаю, короче, посмотрим."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Я не знаю, какой у меня бюджет."),
+            ("manager", "Ну я не знаю, короче, посмотрим."),
+        ),
+        ru_script,
+    )
     assert [(h.id, h.speaker) for h in result.stop_words] == [("ne_znayu", "manager"), ("koroche", "manager")]
     assert result.stop_words[0].start >= 3.5 and result.stop_words[0].text == "не знаю"
 
 
 def test_objection_left_unanswered_is_not_handled(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("client", "Пришлите на почту, я посмотрю."),
-        ("manager", "Хорошо, до свидания."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Пришлите на почту, я посмотрю."),
+            ("manager", "Хорошо, до свидания."),
+        ),
+        ru_script,
+    )
     [objection] = result.objections
     assert objection.id == "send_email" and not objection.handled
     assert "objection_not_handled:send_email" in result.flags
 
 
 def test_late_greeting_is_reported_separately_from_missing(ru_script):
-    transcript = transcript_from_dict({"segments": [
-        {"speaker": "manager", "start": 0.0, "end": 2.0, "text": "Алло."},
-        {"speaker": "manager", "start": 40.0, "end": 43.0, "text": "Добрый день, компания СтройДом."},
-    ]})
+    transcript = transcript_from_dict(
+        {
+            "segments": [
+                {"speaker": "manager", "start": 0.0, "end": 2.0, "text": "Алло."},
+                {"speaker": "manager", "start": 40.0, "end": 43.0, "text": "Добрый день, компания СтройДом."},
+            ]
+        }
+    )
     greeting = analyze_transcript(transcript, ru_script).steps[0]
     assert greeting.found and greeting.on_time is False
 
@@ -89,7 +102,16 @@ def test_json_has_the_contract_keys_and_every_step(ru_script):
     assert [s["id"] for s in data["steps"]] == [s.id for s in ru_script.steps]
     assert {"id", "found", "score", "start", "evidence"} <= data["steps"][0].keys()
     assert {"script_compliance", "objection_handling", "overall"} == data["scores"].keys()
-    json.dumps(data)
+    text = json.dumps(data, ensure_ascii=False)
+    again = json.loads(text)
+    assert again == data  # every value is plain JSON: nothing is lost or turned into a string on the way
+    assert "Здравствуйте" in text  # Cyrillic as written, not \u-escaped
+    assert again["segments"] == [{"speaker": "manager", "start": 0.0, "end": 3.0, "text": "Здравствуйте."}]
+    assert {s["status"] for s in again["steps"]} <= {"found", "missing", "uncertain"}
+    assert all(s["found"] == (s["status"] == "found") for s in again["steps"])
+    assert again["script"] == {"id": ru_script.id, "version": ru_script.version} and again["asr"] is None  # a human transcript
+    assert again["options"]["stop_word_penalty"] == {"minor": 0.01, "major": 0.03, "critical": 0.1}
+    assert transcript_from_dict(again).segments == analyze_transcript(_dialogue(("manager", "Здравствуйте.")), ru_script).transcript.segments
 
 
 def _asr_dialogue(*turns):
@@ -102,15 +124,21 @@ def _asr_dialogue(*turns):
 
 
 def test_missing_step_in_unreliable_speech_is_uncertain_not_missing(ru_script):
-    reliable = analyze_transcript(_asr_dialogue(
-        ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
-        ("manager", "Какой ремонт вы планируете?", -0.3),
-    ), ru_script)
-    garbled = analyze_transcript(_asr_dialogue(
-        ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
-        ("manager", "Кхм бюд жет какой рассчит ваете на", -1.6),  # the recogniser was unsure
-        ("manager", "Какой ремонт вы планируете?", -1.4),
-    ), ru_script)
+    reliable = analyze_transcript(
+        _asr_dialogue(
+            ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
+            ("manager", "Какой ремонт вы планируете?", -0.3),
+        ),
+        ru_script,
+    )
+    garbled = analyze_transcript(
+        _asr_dialogue(
+            ("manager", "Добрый день, компания СтройДом, меня зовут Анна.", -0.2),
+            ("manager", "Кхм бюд жет какой рассчит ваете на", -1.6),  # the recogniser was unsure
+            ("manager", "Какой ремонт вы планируете?", -1.4),
+        ),
+        ru_script,
+    )
     assert next(s for s in reliable.steps if s.id == "budget").status == "missing"
     budget = next(s for s in garbled.steps if s.id == "budget")
     assert budget.status == "uncertain" and not budget.found
@@ -130,11 +158,14 @@ def test_looped_text_is_unreliable(ru_script):
 
 
 def test_step_out_of_order_is_a_finding_of_its_own(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("manager", "Добрый день, компания СтройДом, меня зовут Анна."),
-        ("manager", "Давайте запишем вас на бесплатный замер."),
-        ("manager", "Какой ремонт вы планируете?"),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "Добрый день, компания СтройДом, меня зовут Анна."),
+            ("manager", "Давайте запишем вас на бесплатный замер."),
+            ("manager", "Какой ремонт вы планируете?"),
+        ),
+        ru_script,
+    )
     steps = {s.id: s for s in result.steps}
     assert steps["need"].found and steps["next_step"].found
     assert [s for s in ("greeting", "need", "next_step") if steps[s].in_order is False] == ["next_step"]
@@ -142,14 +173,17 @@ def test_step_out_of_order_is_a_finding_of_its_own(ru_script):
 
 
 def test_handling_is_searched_only_in_the_next_manager_turns(ru_script):
-    late = analyze_transcript(_dialogue(
-        ("client", "Это слишком дорого."),
-        ("manager", "Ну ладно."),
-        ("client", "Да."),
-        ("manager", "Хорошо."),
-        ("client", "Угу."),
-        ("manager", "Понимаю вас. В цену уже входит материал."),  # third manager turn: too late
-    ), ru_script)
+    late = analyze_transcript(
+        _dialogue(
+            ("client", "Это слишком дорого."),
+            ("manager", "Ну ладно."),
+            ("client", "Да."),
+            ("manager", "Хорошо."),
+            ("client", "Угу."),
+            ("manager", "Понимаю вас. В цену уже входит материал."),  # third manager turn: too late
+        ),
+        ru_script,
+    )
     [price] = late.objections
     assert not price.handled and price.handling_found == []
     assert [p.id for p in price.handling] == ["acknowledge", "argument", "question", "alternative"]
@@ -157,30 +191,39 @@ def test_handling_is_searched_only_in_the_next_manager_turns(ru_script):
 
 
 def test_objection_raised_again_later_is_a_new_occurrence(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("client", "Это слишком дорого."),
-        ("manager", "Понимаю вас. В цену уже входит материал и вывоз мусора."),
-        ("client", "Все равно очень дорого."),
-        ("manager", "Ну как хотите."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Это слишком дорого."),
+            ("manager", "Понимаю вас. В цену уже входит материал и вывоз мусора."),
+            ("client", "Все равно очень дорого."),
+            ("manager", "Ну как хотите."),
+        ),
+        ru_script,
+    )
     assert [(o.id, o.handled) for o in result.objections] == [("price", True), ("price", False)]
     first = result.objections[0]
     assert first.handling[0].id == "acknowledge" and first.handling[0].text == "Понимаю вас" and first.handling[0].start >= 3.5
 
 
 def test_filler_stop_word_counts_only_as_a_filler(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("manager", "Ну, типа, сделаем. А какого типа у вас пол?"),
-        ("manager", "Короче, давайте так."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "Ну, типа, сделаем. А какого типа у вас пол?"),
+            ("manager", "Короче, давайте так."),
+        ),
+        ru_script,
+    )
     assert [h.id for h in result.stop_words] == ["tipa", "koroche"]
 
 
 def test_stop_word_not_after_a_modifier(ru_script):
-    result = analyze_transcript(_dialogue(
-        ("manager", "А дом какого типа, кирпич?"),
-        ("manager", "Ну, типа, сделаем."),
-    ), ru_script)
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "А дом какого типа, кирпич?"),
+            ("manager", "Ну, типа, сделаем."),
+        ),
+        ru_script,
+    )
     assert [h.id for h in result.stop_words] == ["tipa"]
 
 

@@ -1,9 +1,8 @@
 import pytest
 
-from callqa.types import Word
-from callqa.analysis.stop_words import is_set_off
 from callqa.analysis.matching import CallIndex, MatchParams, PhraseSet, expand_placeholders
-from callqa.types import Segment
+from callqa.analysis.stop_words import is_set_off
+from callqa.types import Segment, Word
 
 MANAGER = ("manager", "unknown")
 STEP = MatchParams(0.75)
@@ -19,21 +18,32 @@ def _find(phrase, *texts, params=STEP, forms=False, language="ru", placeholders=
     return _index(*texts, language=language).search(PhraseSet([phrase], language, placeholders, forms), MANAGER, params)
 
 
-@pytest.mark.parametrize("said", [
-    "Какую сумму вы планируете потратить на ремонт?",  # the wording itself
-    "а какая сумма, которую вы планировали потратить",  # other inflections
-    "Сколько вы планируете потратить, какую сумму?",  # another word order
-    "Какую, э-э, сумму вы, ну, планируете потратить?",  # fillers in between
-])
-def test_step_phrase_survives_inflection_order_and_fillers(said):
-    [hit] = _find("какую сумму вы планируете потратить", said)
-    assert hit.score >= 0.75
+def _said(phrase, *texts, **kwargs):
+    """The one hit of a phrase: the words as said, and its score."""
+    [hit] = _find(phrase, *texts, **kwargs)
+    assert hit.phrase == phrase
+    return hit.text, hit.score
+
+
+@pytest.mark.parametrize(
+    "said, evidence, score",
+    [
+        ("Какую сумму вы планируете потратить на ремонт?", "Какую сумму вы планируете потратить", 1.0),  # the wording itself
+        ("а какая сумма, которую вы планировали потратить", "какая сумма, которую вы планировали потратить", 1.0),  # other inflections
+        ("Сколько вы планируете потратить, какую сумму?", "вы планируете потратить, какую сумму", 0.9),  # another word order: the penalty
+        ("Какую, э-э, сумму вы, ну, планируете потратить?", "сумму вы, ну, планируете потратить", 0.875),  # fillers in between
+    ],
+)
+def test_step_phrase_survives_inflection_order_and_fillers(said, evidence, score):
+    assert _said("какую сумму вы планируете потратить", said) == (evidence, score)
 
 
 def test_asr_slips_in_words_still_match():
-    assert _find("это дорого", "Ну это дурго как-то.")  # "дорого" misheard
-    assert _find("добрый день компания стройдом", "Добрый день, компания страдом.")  # brand misspelt
-    assert _find("добрый день компания стройдом", "Добрый день, компания строй дом.")  # brand split
+    # a slip counts for its similarity, so it costs a little of the score, never the match
+    assert _said("это дорого", "Ну это дурго как-то.") == ("это дурго", 0.82)  # "дорого" misheard
+    assert _said("добрый день компания стройдом", "Добрый день, компания страдом.") == ("Добрый день, компания страдом", 0.95)  # brand misspelt
+    # brand split in two: "строй" carries the brand ("дом" is left out of the evidence)
+    assert _said("добрый день компания стройдом", "Добрый день, компания строй дом.") == ("Добрый день, компания строй", 0.942)
 
 
 def test_other_dictionary_words_are_not_slips():
@@ -41,7 +51,7 @@ def test_other_dictionary_words_are_not_slips():
     assert _find("я подумаю", "Я понимаю.") == []
     assert _find("я подумаю", "Я думаю, да.") == []
     assert _find("any timeframe", "What kind of frames have you got?", language="en") == []
-    assert _find("квадратов сколько", "Квадратиков сколько?")  # one stem: a diminutive
+    assert _said("квадратов сколько", "Квадратиков сколько?") == ("Квадратиков сколько", 0.92)  # one stem: a diminutive
 
 
 def test_unrelated_or_partial_speech_does_not_match():
@@ -52,8 +62,8 @@ def test_unrelated_or_partial_speech_does_not_match():
 def test_negated_phrase_is_not_a_match():
     assert _find("это дорого", "Нет, это не дорого, нормально.") == []
     assert _find("that is too expensive", "Well that is not too expensive.", language="en") == []
-    assert _find("не знаю", "Я не знаю.", params=STOP, forms=True)  # a phrase that is itself negative
-    assert _find("я подумаю", "Да не, я подумаю.")  # set off by a comma, "не" answers, it does not negate
+    assert _said("не знаю", "Я не знаю.", params=STOP, forms=True) == ("не знаю", 1.0)  # a phrase that is itself negative
+    assert _said("я подумаю", "Да не, я подумаю.") == ("я подумаю", 1.0)  # set off by a comma, "не" answers, it does not negate
 
 
 def test_placeholders_with_values_and_open_slots():
@@ -83,22 +93,28 @@ def test_filler_check_tells_filler_from_word():
 
 
 def test_phrase_split_across_utterances_of_one_turn_is_found():
-    index = CallIndex([
-        Segment("manager", 0.0, 1.2, "Добрый день,"),
-        Segment("manager", 1.8, 3.0, "компания, строй дом."),
-        Segment("client", 3.5, 4.0, "Да."),
-    ], "ru")
+    index = CallIndex(
+        [
+            Segment("manager", 0.0, 1.2, "Добрый день,"),
+            Segment("manager", 1.8, 3.0, "компания, строй дом."),
+            Segment("client", 3.5, 4.0, "Да."),
+        ],
+        "ru",
+    )
     assert len(index.turns) == 2
     [hit] = index.search(PhraseSet(["добрый день компания стройдом"], "ru"), MANAGER, STEP)
     assert hit.start == 0.0 and hit.text.startswith("Добрый день, компания, строй")
 
 
 def test_windows_never_join_two_turns():
-    index = CallIndex([
-        Segment("manager", 0.0, 1.0, "Какую сумму"),
-        Segment("client", 1.0, 2.0, "Угу."),
-        Segment("manager", 2.0, 3.0, "вы планируете потратить?"),
-    ], "ru")
+    index = CallIndex(
+        [
+            Segment("manager", 0.0, 1.0, "Какую сумму"),
+            Segment("client", 1.0, 2.0, "Угу."),
+            Segment("manager", 2.0, 3.0, "вы планируете потратить?"),
+        ],
+        "ru",
+    )
     assert index.search(PhraseSet(["какую сумму вы планируете потратить"], "ru"), MANAGER, MatchParams(0.9)) == []
 
 
@@ -117,20 +133,20 @@ def test_search_can_be_limited_to_some_turns():
 
 def test_alternatives_stand_for_one_word():
     phrase = "на какой (бюджет|сумму|деньги) вы (рассчитываете|ориентируетесь)"
-    assert _find(phrase, "А на какую сумму вы ориентируетесь?")
-    assert _find(phrase, "На какие деньги вы рассчитываете?")
+    assert _said(phrase, "А на какую сумму вы ориентируетесь?") == ("на какую сумму вы ориентируетесь", 1.0)
+    assert _said(phrase, "На какие деньги вы рассчитываете?") == ("На какие деньги вы рассчитываете", 1.0)
     assert _find(phrase, "На какой срок вы рассчитываете?") == []
 
 
 def test_short_words_must_match_nearly_exactly():
     assert _find("какой (метраж|площадь)", "От десяти тысяч за метр, а там как пойдет.") == []  # "как" is not "какой"
-    assert _find("какой (метраж|площадь)", "А метраж какой?")
+    assert _said("какой (метраж|площадь)", "А метраж какой?") == ("метраж какой", 0.9)  # in another order
 
 
 def test_a_bare_no_before_a_phrase_does_not_negate_it():
-    assert _find("это дорого", "Ой, нет. Это дорого.")  # "нет" answers, it does not negate
+    assert _said("это дорого", "Ой, нет. Это дорого.") == ("Это дорого", 1.0)  # "нет" answers, it does not negate
 
 
 def test_a_one_word_phrase_must_match_nearly_exactly():
     assert _find("дороговато", "А у вас подороже выходит.") == []
-    assert _find("дороговато", "Ну, дороговато как-то.")
+    assert _said("дороговато", "Ну, дороговато как-то.") == ("дороговато", 1.0)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
+from samples import EXAMPLES, three_hour_recording
 
 from callqa.asr.audio import SAMPLE_RATE, decode_audio
 from callqa.errors import AudioError
-from samples import EXAMPLES, three_hour_recording
 
 CALLS = EXAMPLES / "calls"
 

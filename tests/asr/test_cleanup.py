@@ -1,7 +1,7 @@
 """Decoder clean-up: loops cut, text over non-speech dropped, real pauses respected."""
 
-from callqa.types import AsrSegment, Word
 from callqa.asr.cleanup import clean_segments, collapse_repeats
+from callqa.types import AsrSegment, Word
 
 
 def _segment(text: str, gap: float = 0.1, no_speech_prob: float = 0.01, avg_logprob: float = -0.3) -> AsrSegment:

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from samples import prompt_recording
 
-from callqa.errors import NotAConversationError
-from callqa.pipeline import analyze_audio, transcribe_call
 from callqa.analysis import AnalysisOptions, segment_is_reliable
 from callqa.asr.screening import screen_call
+from callqa.errors import NotAConversationError
+from callqa.pipeline import analyze_audio, transcribe_call
 from callqa.types import Segment, Transcript
-from samples import prompt_recording
 
 ANSWERING_MACHINE = ["hello", 0.8, "vm-nobodyavail", 0.5, "vm-intro", 0.3, "beep", 3.0]
 IVR = [0.5, "queue-periodic-announce", 1.0, "pls-hold-while-try", 2.0]
@@ -31,7 +31,7 @@ def test_a_seamless_loop_of_a_real_prompt_is_cut_and_marked(tmp_path, settings):
     voiced = np.nonzero(np.abs(prompt) > 600)[0]
     with wave.open(str(tmp_path / "loop.wav"), "wb") as wav:  # "До свидания" eight times, no pause
         wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(8000)
-        wav.writeframes(np.tile(prompt[voiced[0]:voiced[-1]], 8).tobytes())
+        wav.writeframes(np.tile(prompt[voiced[0] : voiced[-1]], 8).tobytes())
     transcript = transcribe_call(tmp_path / "loop.wav", "mono", "ru", settings)
     text = " ".join(s.text for s in transcript.segments).lower()
     assert text.count("свидания") == 1

@@ -9,12 +9,13 @@ import sys
 
 import numpy as np
 import pytest
+from samples import EXAMPLES
 
 from callqa.asr import speakers
 from callqa.asr.audio import SAMPLE_RATE, decode_audio
-from callqa.errors import ModelError
 from callqa.asr.speakers import split_speakers
-from samples import EXAMPLES
+from callqa.errors import ModelError
+
 
 def _call(call_id: str) -> tuple[list[np.ndarray], list[dict]]:
     """Channels of a sample call as (manager, client) for a stereo one, and its reference turns."""

@@ -1,15 +1,18 @@
 """The real default model (Whisper base from PyPI) on real recordings."""
 
 import json
+import re
 
 import pytest
+from rapidfuzz.distance import Levenshtein
+from samples import EXAMPLES
 
 from callqa.asr import ensure_default_model, get_transcriber
 from callqa.asr.audio import decode_audio
 from callqa.config import load_settings
 from callqa.errors import ModelError
 from callqa.pipeline import transcribe_call
-from samples import EXAMPLES
+from callqa.types import Transcript, load_transcript
 
 
 def test_default_model_is_assembled_once_and_verified(settings):
@@ -54,12 +57,17 @@ def test_real_model_hears_the_key_words_of_a_real_recording(settings):
     assert all(-1.5 < s.avg_logprob <= 0 for s in segments)
 
 
+def _side_words(transcript: Transcript, speaker: str) -> list[str]:
+    return re.findall(r"\w+", " ".join(s.text for s in transcript.segments if s.speaker == speaker).lower())
+
+
 def test_stereo_call_is_transcribed_per_speaker(settings):
     transcript = transcribe_call(EXAMPLES / "calls" / "en-01.mp3", "manager-left", "en", settings)
-    speakers = {s.speaker for s in transcript.segments}
-    assert speakers == {"manager", "client"}
-    manager_text = " ".join(s.text for s in transcript.segments if s.speaker == "manager").lower()
-    assert "bright windows" in manager_text or "windows" in manager_text
+    reference = load_transcript(EXAMPLES / "reference" / "en-01.json")
+    for speaker in ("manager", "client"):
+        said, expected = _side_words(transcript, speaker), _side_words(reference, speaker)
+        # Each channel is its own speaker's words (measured: 7% and 11% word errors; swapped channels would be ~100%).
+        assert Levenshtein.distance(expected, said) / len(expected) <= 0.2, (speaker, said)
     assert transcript.asr.model == "base" and transcript.channel_layout == "manager-left"
 
 

@@ -10,7 +10,10 @@ def test_segments_are_merged_in_time_order_and_split_into_utterances():
     client = [AsrSegment(1.0, 2.0, "Здравствуйте", -0.3, 0.02)]
     t = build_transcript({"manager": manager, "client": client}, 4.0)
     assert [(s.speaker, s.start, s.text) for s in t.segments] == [
-        ("manager", 0.0, "Добрый день."), ("client", 1.0, "Здравствуйте"), ("manager", 3.0, "Слушаю вас")]
+        ("manager", 0.0, "Добрый день."),
+        ("client", 1.0, "Здравствуйте"),
+        ("manager", 3.0, "Слушаю вас"),
+    ]
 
 
 def test_speech_over_the_other_side_is_kept_and_marked():
@@ -19,7 +22,11 @@ def test_speech_over_the_other_side_is_kept_and_marked():
     looped = [AsrSegment(7.0, 8.0, "что", -0.2, 0.01, looped=True)]
     t = build_transcript({"manager": manager + looped, "client": client}, 9.0)
     assert [(s.text, s.overlap) for s in t.segments] == [
-        ("Смотрите, мы делаем ремонт под ключ", True), ("А сколько стоит?", True), ("Понятно", False), ("что", False)]
+        ("Смотрите, мы делаем ремонт под ключ", True),
+        ("А сколько стоит?", True),
+        ("Понятно", False),
+        ("что", False),
+    ]
     assert t.segments[-1].looped
     again = json.loads(json.dumps(t.to_dict()))
     assert [(s.overlap, s.looped) for s in transcript_from_dict(again).segments] == [(s.overlap, s.looped) for s in t.segments]

@@ -9,6 +9,7 @@ themselves (dask_orphan_guard.py, loaded as a Dask preload).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,21 +51,15 @@ def _cluster_env() -> dict[str, str]:
 def _kill(processes: list[subprocess.Popen]) -> None:
     """SIGTERM each process group (a worker's nanny and its worker process), then SIGKILL what is left."""
     for proc in processes:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + 10
     for proc in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for proc in processes:  # the group may outlive its leader (the nanny's worker process)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
@@ -85,31 +80,58 @@ def dask_cluster(prefect_server, tmp_path_factory):
     def start(name: str, *args: str) -> subprocess.Popen:
         with open(work_dir / f"{name}.log", "wb") as log:
             proc = subprocess.Popen(
-                [str(DASK), *args], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,  # own process group, killed as one
+                [str(DASK), *args],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group, killed as one
             )
         processes.append(proc)
         return proc
 
     try:
         scheduler = start(
-            "scheduler", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-            "--no-dashboard", "--idle-timeout", IDLE_TIMEOUT, "--preload", str(ORPHAN_GUARD),
+            "scheduler",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            address.rsplit(":", 1)[1],
+            "--no-dashboard",
+            "--idle-timeout",
+            IDLE_TIMEOUT,
+            "--preload",
+            str(ORPHAN_GUARD),
         )
         for i in range(N_WORKERS):
             start(
-                f"worker-{i}", "worker", address, "--name", f"worker-{i}", "--nworkers", "1", "--nthreads", "1",
-                "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", DEATH_TIMEOUT,
-                "--local-directory", str(work_dir / f"worker-{i}"), "--preload-nanny", str(ORPHAN_GUARD),
+                f"worker-{i}",
+                "worker",
+                address,
+                "--name",
+                f"worker-{i}",
+                "--nworkers",
+                "1",
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--death-timeout",
+                DEATH_TIMEOUT,
+                "--local-directory",
+                str(work_dir / f"worker-{i}"),
+                "--preload-nanny",
+                str(ORPHAN_GUARD),
             )
         try:
             # Client retries the connection until the scheduler listens (or `timeout` passes).
             with Client(address, timeout=START_TIMEOUT, set_as_default=False) as client:
                 client.wait_for_workers(N_WORKERS, timeout=START_TIMEOUT)
         except Exception as exc:
-            raise RuntimeError(
-                f"dask cluster at {address} did not come up (scheduler exit code {scheduler.poll()}):\n{_logs(work_dir)}"
-            ) from exc
+            raise RuntimeError(f"dask cluster at {address} did not come up (scheduler exit code {scheduler.poll()}):\n{_logs(work_dir)}") from exc
         yield address
     finally:
         _kill(processes)

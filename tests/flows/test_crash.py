@@ -8,7 +8,6 @@ import time
 
 import duckdb
 import pytest
-
 from samples import ROOT, copy_call
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]

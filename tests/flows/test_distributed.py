@@ -4,8 +4,8 @@ import json
 
 import duckdb
 import pytest
-
 from samples import copy_call
+
 from flows.nightly import nightly
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]

@@ -2,8 +2,8 @@
 
 import duckdb
 import pytest
-
 from samples import EXAMPLES, copy_call, three_hour_recording
+
 from flows.nightly import nightly
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
@@ -51,8 +51,10 @@ def _progress_artifacts():
 
 def _tables(db):
     con = duckdb.connect(str(db), read_only=True)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("calls", "segments", "scores", "step_results", "objections", "objection_handling", "recordings")}
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("calls", "segments", "scores", "step_results", "objections", "objection_handling", "recordings")
+    }
     con.close()
     return counts
 
@@ -65,20 +67,34 @@ def test_nightly_run_stores_good_calls_records_bad_ones_and_never_counts_twice(b
 
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 3
-    failures = {name: (stage, message, retryable) for name, stage, message, retryable in con.execute(
-        "SELECT regexp_extract(file_path, '[^/]+$'), stage, message, retryable FROM failures").fetchall()}
-    assert "the file is empty" in failures["empty.wav"][1]
-    assert "not a readable audio file" in failures["notes.mp3"][1]
-    assert "cut.mp3" in failures
-    assert "180 min long" in failures["all-night.flac"][1]
-    assert failures["moved.mp3"][:1] == ("read",) and "cannot read file" in failures["moved.mp3"][1]
-    assert not any(retryable for _, _, retryable in failures.values())
+    failures = {
+        name: (stage, error_class, message, retryable)
+        for name, stage, error_class, message, retryable in con.execute(
+            "SELECT regexp_extract(file_path, '[^/]+$'), stage, error_class, message, retryable FROM failures"
+        ).fetchall()
+    }
+    # every broken file once, at the stage that found it, with its kind and a reason that names it
+    assert {name: stage_and_class for name, (*stage_and_class, _, _) in failures.items()} == {
+        "empty.wav": ["analyze", "AudioError"],
+        "notes.mp3": ["analyze", "AudioError"],
+        "cut.mp3": ["analyze", "AudioError"],
+        "all-night.flac": ["analyze", "AudioError"],
+        "moved.mp3": ["read", "CallQAError"],
+    }
+    assert failures["empty.wav"][2] == "empty.wav: the file is empty (0 bytes)"
+    assert failures["notes.mp3"][2].startswith("notes.mp3: not a readable audio file")
+    assert failures["cut.mp3"][2].startswith("cut.mp3: not a readable audio file")
+    assert failures["all-night.flac"][2] == "all-night.flac: 180 min long, more than the 120 min a call may last"
+    assert failures["moved.mp3"][2].startswith("moved.mp3: cannot read file")
+    assert not any(retryable for *_, retryable in failures.values())
     # both names of the copied recording point at the one call
     copies = con.execute("SELECT count(*), count(DISTINCT content_hash) FROM recordings WHERE file_path LIKE '%ru-01%'").fetchone()
     assert copies == (2, 1)
     layouts = dict(con.execute("SELECT call_id, channel_layout FROM calls").fetchall())
-    assert layouts in ({"ru-01": "manager-left", "ru-06": "mono", "en-01": "manager-left"},
-                       {"ru-01-copy": "manager-left", "ru-06": "mono", "en-01": "manager-left"})
+    assert layouts in (
+        {"ru-01": "manager-left", "ru-06": "mono", "en-01": "manager-left"},
+        {"ru-01-copy": "manager-left", "ru-06": "mono", "en-01": "manager-left"},
+    )
     ru01 = con.execute(
         "SELECT s.overall, s.script_id, s.script_version, s.model, s.pipeline_version FROM scores s JOIN calls c USING (content_hash) WHERE c.call_id LIKE 'ru-01%'"
     ).fetchone()

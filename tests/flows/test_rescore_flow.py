@@ -3,10 +3,10 @@
 import duckdb
 import pytest
 from click.testing import CliRunner
+from samples import SCRIPTS, new_version
 
 from callqa.cli import cli
 from flows.rescore import rescore
-from samples import SCRIPTS, new_version
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

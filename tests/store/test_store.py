@@ -1,19 +1,23 @@
 import duckdb
 import pytest
 
-from callqa.errors import AudioError, StoreBusyError, StoreError
 from callqa.analysis import analyze_transcript
+from callqa.errors import AudioError, StoreBusyError, StoreError
 from callqa.store import CallRecord, Rows, Store, call_rows, open_store, score_rows
 from callqa.types import RecordingMetadata, transcript_from_dict
 
 
 @pytest.fixture
 def analysis(ru_script):
-    transcript = transcript_from_dict({"segments": [
-        {"speaker": "manager", "start": 0.0, "end": 3.0, "text": "Добрый день, компания СтройДом, меня зовут Анна."},
-        {"speaker": "client", "start": 3.5, "end": 6.0, "text": "Это слишком дорого."},
-        {"speaker": "manager", "start": 6.5, "end": 9.0, "text": "Понимаю вас. Короче, в цену уже входит всё."},
-    ]})
+    transcript = transcript_from_dict(
+        {
+            "segments": [
+                {"speaker": "manager", "start": 0.0, "end": 3.0, "text": "Добрый день, компания СтройДом, меня зовут Анна."},
+                {"speaker": "client", "start": 3.5, "end": 6.0, "text": "Это слишком дорого."},
+                {"speaker": "manager", "start": 6.5, "end": 9.0, "text": "Понимаю вас. Короче, в цену уже входит всё."},
+            ]
+        }
+    )
     return analyze_transcript(transcript, ru_script, "c1")
 
 
@@ -24,8 +28,10 @@ def _record(h="abc", manager="Анна"):
 def test_saving_a_call_writes_every_table(tmp_path, analysis):
     with Store(tmp_path / "db.duckdb") as store:
         store.save_call(_record(), analysis, "run1")
-        counts = {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("calls", "segments", "scores", "step_results", "stop_word_hits", "objections")}
+        counts = {
+            t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("calls", "segments", "scores", "step_results", "stop_word_hits", "objections")
+        }
     assert counts == {"calls": 1, "segments": 3, "scores": 1, "step_results": len(analysis.steps), "stop_word_hits": 1, "objections": 1}
 
 
@@ -94,12 +100,21 @@ def test_many_calls_load_in_one_set_based_transaction(tmp_path, analysis):
     with Store(tmp_path / "db.duckdb") as store:
         store.load(rows)
         store.load(rows)  # loading the same calls again replaces, never duplicates
-        counts = {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("calls", "segments", "scores", "step_results", "objections", "objection_handling", "flags")}
+        counts = {
+            t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("calls", "segments", "scores", "step_results", "objections", "objection_handling", "flags")
+        }
         handling = store.con.execute("SELECT part_id, found FROM objection_handling WHERE content_hash = 'a' ORDER BY part_id").fetchall()
     parts = analysis.objections[0].handling
-    assert counts == {"calls": 3, "segments": 9, "scores": 3, "step_results": 3 * len(analysis.steps), "objections": 3,
-                      "objection_handling": 3 * len(parts), "flags": 3 * len(analysis.flags)}
+    assert counts == {
+        "calls": 3,
+        "segments": 9,
+        "scores": 3,
+        "step_results": 3 * len(analysis.steps),
+        "objections": 3,
+        "objection_handling": 3 * len(parts),
+        "flags": 3 * len(analysis.flags),
+    }
     assert handling == sorted((p.id, p.found) for p in parts)
 
 
@@ -141,8 +156,11 @@ def _held_by_another_process(path, seconds):
     import sys
 
     Store(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep({seconds})"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep({seconds})"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "ok"
     return holder
 
@@ -209,7 +227,9 @@ def test_an_older_file_is_upgraded_in_place_and_keeps_its_data(tmp_path, analysi
         assert store.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
         # what later versions keep in tables of their own is filled from the old rows
         assert store.con.execute("SELECT flag FROM flags WHERE content_hash = 'old'").fetchall() == [("speaker_unknown",)]
-        assert store.con.execute("SELECT part_id, found, text FROM objection_handling WHERE content_hash = 'old'").fetchall() == [("acknowledge", True, "понимаю")]
+        assert store.con.execute("SELECT part_id, found, text FROM objection_handling WHERE content_hash = 'old'").fetchall() == [
+            ("acknowledge", True, "понимаю")
+        ]
         assert dict(store.con.execute("SELECT run_id, status FROM runs").fetchall()) == {"done": "finished", "killed": "interrupted"}
     with Store(path) as store:
         assert store.upgraded_from is None

@@ -17,5 +17,6 @@ class BatchQueries(Connection):
         Metadata and read failures are not here: they are checked again on every run, cheaply."""
         rows = self.con.execute(
             "SELECT DISTINCT content_hash FROM failures WHERE resolved_at IS NULL AND NOT retryable "
-            "AND stage NOT IN ('metadata', 'read') AND content_hash IS NOT NULL")
+            "AND stage NOT IN ('metadata', 'read') AND content_hash IS NOT NULL"
+        )
         return {r[0] for r in rows.fetchall()}

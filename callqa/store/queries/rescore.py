@@ -43,8 +43,17 @@ class StoredCall:
 
     def transcript(self) -> Transcript:
         segments = [
-            Segment(s.speaker, s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob,
-                    [Word(**w) for w in json.loads(s.words)] if s.words else [], s.looped, s.overlap)
+            Segment(
+                s.speaker,
+                s.start,
+                s.end,
+                s.text,
+                s.avg_logprob,
+                s.no_speech_prob,
+                [Word(**w) for w in json.loads(s.words)] if s.words else [],
+                s.looped,
+                s.overlap,
+            )
             for s in self.segments
         ]
         asr = json.loads(self.asr) if self.asr else None
@@ -66,7 +75,10 @@ class RescoreQueries(Connection):
         ).fetchall()
         for row in rows:
             segments[row[0]].append(StoredSegment(*row[1:]))
-        return [StoredCall(*call, segments=segments[call[0]]) for call in calls]
+        return [
+            StoredCall(h, call_id, manager_name, duration, language, channel_layout, asr, warnings, segments[h])
+            for h, call_id, manager_name, duration, language, channel_layout, asr, warnings in calls
+        ]
 
     def step_verdicts(self, script_id: str) -> dict[str, tuple[int, dict[str, str]]]:
         """For each call scored with `script_id`: its latest script version and every step's status there."""
