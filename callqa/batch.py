@@ -19,7 +19,7 @@ from callqa.hashing import file_sha256
 from callqa.ingest import MetadataReader
 from callqa.pipeline import analyze_audio
 from callqa.scripts import Script, find_script
-from callqa.store import CallRecord, CallResult, Failure, call_result
+from callqa.store import CallRecord, CallResult, Failure, SeenFile, call_result
 from callqa.types import ChannelLayout
 
 __all__ = ["AUDIO_EXTENSIONS", "BatchPlan", "CallJob", "plan_batch", "process_call"]
@@ -40,7 +40,7 @@ class BatchPlan:
     jobs: list[CallJob] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already done, a copy of another file, or failed for good before
     failures: list[Failure] = field(default_factory=list)
-    recordings: list[tuple[str, str, int]] = field(default_factory=list)  # (path, content hash, size) of every readable file
+    recordings: list[SeenFile] = field(default_factory=list)  # every readable file
     scripts: list[str] = field(default_factory=list)  # "id vN" of the scripts the jobs use
 
 
@@ -80,7 +80,7 @@ def plan_batch(
         digest = None
         try:
             digest = file_sha256(path)
-            plan.recordings.append((str(path), digest, path.stat().st_size))
+            plan.recordings.append(SeenFile(str(path), digest, path.stat().st_size))
             if digest in failed_for_good:
                 plan.skipped.append(str(path))
                 continue

@@ -21,7 +21,7 @@ from typing import cast, get_args
 
 from callqa.config import Settings
 from callqa.errors import MetadataError
-from callqa.types import ChannelLayout, Direction, RecordingMetadata
+from callqa.types import ChannelLayout, Direction, MetadataSource, RecordingMetadata
 
 __all__ = ["Manager", "ManagerDirectory", "MetadataReader", "hash_phone", "read_sidecar"]
 
@@ -172,7 +172,7 @@ class MetadataReader:
 
     def read(self, path: Path) -> RecordingMetadata:
         """The merged metadata of one recording (the audio itself is not opened)."""
-        found: list[tuple[str, str, Mapping[str, object]]] = []  # (source, where, values), highest precedence first
+        found: list[tuple[MetadataSource, str, Mapping[str, object]]] = []  # (source, where, values), highest precedence first
         sidecar = {k: str(v) for k, v in read_sidecar(path).items() if k in _FIELDS and v not in (None, "")}
         if sidecar:
             found.append(("sidecar", path.with_suffix(".json").name, sidecar))

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from callqa.analysis import AnalysisOptions, analyze_transcript
 from callqa.scripts import Script
@@ -41,7 +42,12 @@ class ScriptTrial:
     seconds: float
 
 
-Scored = tuple[str, dict[str, str], Rows | None]  # content hash, each step's status, the rows to store (or None)
+class Scored(NamedTuple):
+    """One stored call scored with a script version."""
+
+    content_hash: str
+    statuses: dict[str, str]  # per step id: found, missing or uncertain
+    rows: Rows | None  # to store; None for a trial, which writes nothing
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def _score(chunk: _Chunk) -> list[Scored]:
         h = call.content_hash
         analysis = analyze_transcript(call.transcript(), chunk.script, h, chunk.options, call.manager_name)
         rows = score_rows(h, analysis, chunk.rows_for_run) if chunk.rows_for_run is not None else None
-        scored.append((h, {s.id: s.status for s in analysis.steps}, rows))
+        scored.append(Scored(h, {s.id: s.status for s in analysis.steps}, rows))
     return scored
 
 
@@ -88,7 +94,7 @@ def try_script(store: Store, script: Script, options: AnalysisOptions | None = N
     started = time.perf_counter()
     baseline = store.step_verdicts(script.id)
     calls = [call for call in store.stored_calls(script.id) if call.content_hash in baseline]
-    after = {h: verdicts for chunk in score_stored(calls, script, options or AnalysisOptions(), workers) for h, verdicts, _ in chunk}
+    after = {s.content_hash: s.statuses for chunk in score_stored(calls, script, options or AnalysisOptions(), workers) for s in chunk}
     changed = []
     for call in calls:
         h, (version, before) = call.content_hash, baseline[call.content_hash]

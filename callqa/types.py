@@ -22,6 +22,7 @@ __all__ = [
     "AsrSegment",
     "ChannelLayout",
     "Direction",
+    "MetadataSource",
     "RecordingMetadata",
     "Segment",
     "Severity",
@@ -38,6 +39,7 @@ SPEAKERS: tuple[Speaker, ...] = get_args(Speaker)
 ChannelLayout = Literal["manager-left", "client-left", "mono"]
 Direction = Literal["inbound", "outbound"]
 Severity = Literal["minor", "major", "critical"]  # of a stop-word
+MetadataSource = Literal["sidecar", "manifest", "filename"]
 SUPPORTED_LANGUAGES = ("ru", "en")  # of scripts and of the analysis
 
 
@@ -173,7 +175,7 @@ class RecordingMetadata:
     direction: Direction | None = None
     channels: ChannelLayout | None = None  # None: the caller falls back to the channels setting
     script: str | None = None
-    sources: tuple[str, ...] = ()  # those that described the recording: "sidecar", "manifest", "filename"
+    sources: tuple[MetadataSource, ...] = ()  # those that described the recording
 
 
 def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | None:

@@ -42,9 +42,9 @@ def rescore(script_path: str, db_path: str | None = None, workers: int | None = 
         started = time.perf_counter()
         pending = Rows()
         for chunk in score_stored(todo, script, AnalysisOptions(), workers, rows_for_run=run.run_id):
-            for _, _, rows in chunk:
-                if rows is not None:  # always, as rows_for_run is given
-                    pending.extend(rows)
+            for scored in chunk:
+                if scored.rows is not None:  # always, as rows_for_run is given
+                    pending.extend(scored.rows)
             run.counts["processed"] += len(chunk)
             progress.advance(len(chunk))
             if pending.count("scores") >= _LOAD_EVERY:

@@ -7,7 +7,7 @@ from callqa.store.database import Store, open_store
 from callqa.store.failures import Failure, FailureStage
 from callqa.store.queries.reports import ManagerSummary
 from callqa.store.queries.rescore import StoredCall
-from callqa.store.rows import CallRecord, CallResult, Rows, call_result, call_rows, recording_rows, score_rows
+from callqa.store.rows import CallRecord, CallResult, Rows, SeenFile, call_result, call_rows, recording_rows, score_rows
 from callqa.store.schema import SCHEMA_VERSION
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "FailureStage",
     "ManagerSummary",
     "Rows",
+    "SeenFile",
     "Store",
     "StoredCall",
     "call_result",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from callqa.store.connection import now
 from callqa.types import RecordingMetadata, Transcript, Word
@@ -13,7 +13,15 @@ from callqa.types import RecordingMetadata, Transcript, Word
 if TYPE_CHECKING:  # only its fields are read: the store never loads the analysis stage
     from callqa.analysis import CallAnalysis
 
-__all__ = ["CallRecord", "CallResult", "Rows", "call_result", "call_rows", "recording_rows", "score_rows"]
+__all__ = ["CallRecord", "CallResult", "Rows", "SeenFile", "call_result", "call_rows", "recording_rows", "score_rows"]
+
+
+class SeenFile(NamedTuple):
+    """A readable recording as a batch found it."""
+
+    path: str
+    content_hash: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -190,8 +198,8 @@ def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) ->
     return rows
 
 
-def recording_rows(recordings: list[tuple[str, str, int]], run_id: str | None) -> Rows:
-    """Every (file path, content hash, size) seen: copies of one content are one call, several recordings."""
+def recording_rows(recordings: list[SeenFile], run_id: str | None) -> Rows:
+    """Every file seen: copies of one content are one call, several recordings."""
     rows, seen = Rows(), now()
     for path, h, size in recordings:
         rows.add("recordings", file_path=path, content_hash=h, size_bytes=size, first_seen=seen, run_id=run_id)
