@@ -41,6 +41,7 @@ __all__ = [
     "parted_from_previous",
 ]
 
+_TRAILING_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}\s*$")
 _ITEM = re.compile(r"\(([^()]*)\)|[^\s()]+")  # "(бюджет|сумма)" or a word
 _ONE_WORD = re.compile(r"[^\W_]+")
 SET_OFF = frozenset(",;:-—–…")
@@ -140,6 +141,7 @@ class _Variant:
     phrase: str
     tokens: tuple[Alternatives, ...]
     slots: int
+    trailing_slots: int  # open slots after the last word ("меня зовут {name}"): the evidence takes in what fills them
     negated: bool
     function: tuple[bool, ...]  # per word: a function word ("на", "какой", "вы")
 
@@ -175,7 +177,9 @@ class PhraseSet:
                 # An open slot ({manager} with no name known) leaves too little to go on in
                 # "это {manager}"; such a variant needs two words, one of them a content word.
                 if tokens and not (slots and (len(tokens) < 2 or all(function))):
-                    self.variants.append(_Variant(phrase, tokens, slots, any(NEGATIONS.intersection(t) for t in tokens), function))
+                    trailing = _TRAILING_SLOT.search(phrase)
+                    open_end = int(bool(slots and trailing and not (placeholders or {}).get(trailing[1])))
+                    self.variants.append(_Variant(phrase, tokens, slots, open_end, any(NEGATIONS.intersection(t) for t in tokens), function))
 
 
 @dataclass
@@ -197,6 +201,7 @@ class _Group:
     thresholds: np.ndarray  # per variant, column
     penalties: np.ndarray
     negated: np.ndarray
+    trailing_slots: np.ndarray  # per variant
     near_keys: frozenset  # items whose best sub-threshold score is wanted
 
 
@@ -253,6 +258,7 @@ class PhraseBatch:
                     thresholds=column([p.threshold for _, _, p in group]),
                     penalties=column([p.order_penalty for _, _, p in group]),
                     negated=np.array([v.negated for _, v, _ in group]),
+                    trailing_slots=np.array([v.trailing_slots for _, v, _ in group]),
                     near_keys=frozenset(k for k, _, _ in group) if near else frozenset(),
                 )
             )
@@ -476,7 +482,18 @@ class CallIndex:
             negated = is_negation[a : b + 1].any() or (a > 0 and is_negation[a - 1] and not self._punctuation_before(stream, a))
             if negated and not group.negated[row]:
                 continue  # "это не дорого" is no price objection; "Да не, я подумаю" is one
+            b = self._through_open_slots(stream, b, int(group.trailing_slots[row]))
             candidates[group.keys[row]].append((round(float(values[i]), 3), a, b, group.phrases[row]))
+
+    def _through_open_slots(self, stream: _Stream, last: int, slots: int) -> int:
+        """The last token of a hit whose phrase ends in open slots: up to two words a slot more, within
+        the turn and before any punctuation ("меня зовут" + "Анна Сергеевна", not the next sentence)."""
+        for _ in range(2 * slots):
+            following = last + 1
+            if stream.turn[following] != stream.turn[last] or self._punctuation_before(stream, following):
+                break
+            last = following
+        return last
 
     def _punctuation_before(self, stream: _Stream, i: int) -> bool:
         """Whether punctuation parts stream token i from the token before it (a negation

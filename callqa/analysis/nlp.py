@@ -58,7 +58,39 @@ def _english_lemmas():
 def _stop_words(language: str) -> frozenset[str]:
     from spacy.util import get_lang_class
 
-    return frozenset(w.replace("ё", "е") for w in get_lang_class(language).Defaults.stop_words)
+    return frozenset(w.replace("ё", "е") for w in get_lang_class(language).Defaults.stop_words) - _MEANINGFUL.get(language, frozenset())
+
+
+# Words on spaCy's stop lists that carry what a sales step is about ("my name is", "the amount",
+# "call you back", "next week"): weighed as content words, and enough to keep a phrase that has an open slot.
+_MEANINGFUL = {
+    "en": frozenset(
+        {
+            "name",
+            "call",
+            "amount",
+            "next",
+            "first",
+            "last",
+            "full",
+            "serious",
+            "show",
+            "see",
+            "give",
+            "take",
+            "make",
+            "keep",
+            "move",
+            "part",
+            "side",
+            "back",
+            "top",
+            "bottom",
+            "front",
+            "empty",
+        }
+    ),
+}
 
 
 def is_function_word(word: str, language: str) -> bool:

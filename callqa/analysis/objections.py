@@ -30,7 +30,9 @@ def find_objections(script: Script, compiled: CompiledScript, index: CallIndex, 
             in_window = set(window[: opts.handling_window_turns])
             parts = []
             for part in objection.handling:
-                best = best_hit([h for h in answers[objection.id, part.id].hits if h.turn in in_window])
+                # The window bounds the words, not only where their turn starts: a long turn's late words are no answer.
+                said = [h for h in answers[objection.id, part.id].hits if h.turn in in_window and h.start - occurrence.start <= opts.handling_window_seconds]
+                best = best_hit(said)
                 parts.append(
                     HandlingPartResult(
                         part.id,

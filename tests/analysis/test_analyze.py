@@ -239,3 +239,22 @@ def test_manager_placeholder_takes_the_name_from_metadata(ru_script):
     other_name = analyze_transcript(transcript, ru_script, manager="Анна Иванова")
     assert next(s for s in with_name.steps if s.id == "introduction").found
     assert not next(s for s in other_name.steps if s.id == "introduction").found
+
+
+def test_handling_said_long_after_the_objection_does_not_count(ru_script):
+    """One long manager turn: the answer words 140 s after the objection are outside the 60 s window."""
+    transcript = transcript_from_dict(
+        {
+            "segments": [
+                {"speaker": "client", "start": 0.0, "end": 2.0, "text": "Это слишком дорого."},
+                {"speaker": "manager", "start": 3.0, "end": 6.0, "text": "Так, давайте про сроки поговорим."},
+                {"speaker": "manager", "start": 140.0, "end": 145.0, "text": "Понимаю вас. В цену уже входит материал и вывоз мусора."},
+            ]
+        }
+    )
+    [price] = analyze_transcript(transcript, ru_script).objections
+    assert not price.handled and price.handling_found == []
+    early = transcript_from_dict(
+        {"segments": [{**s.to_dict(), "start": s.start if s.start < 100 else 10.0, "end": s.end if s.end < 100 else 15.0} for s in transcript.segments]}
+    )
+    assert analyze_transcript(early, ru_script).objections[0].handled  # the same words within the window do count

@@ -150,3 +150,19 @@ def test_a_bare_no_before_a_phrase_does_not_negate_it():
 def test_a_one_word_phrase_must_match_nearly_exactly():
     assert _find("дороговато", "А у вас подороже выходит.") == []
     assert _said("дороговато", "Ну, дороговато как-то.") == ("дороговато", 1.0)
+
+
+def test_my_name_is_matches_in_english_without_a_known_name():
+    """ "name" is on spaCy's English stop list; the phrase must still count as words, with an open slot for the name."""
+    [hit] = _find("my name is {manager}", "Hi, my name is Tom Brown, calling from Bright Windows.", language="en", placeholders={})
+    assert hit.text.startswith("my name is")
+
+
+def test_the_evidence_of_a_phrase_ending_in_an_open_slot_holds_the_name():
+    places = {"name": []}
+    [hit] = _find("меня зовут {name}", "Добрый день, меня зовут Анна Сергеевна, слушаю вас.", placeholders=places)
+    assert hit.text == "меня зовут Анна Сергеевна"
+    [hit] = _find("меня зовут {name}", "Меня зовут Олег. Чем помочь?", placeholders=places)
+    assert hit.text == "Меня зовут Олег"  # up to the sentence's end
+    [hit] = _find("my name is {manager}", "my name is tom brown from bright windows", language="en", placeholders={})
+    assert hit.text == "my name is tom brown"  # two words a slot, without punctuation to stop at
