@@ -107,7 +107,7 @@ def script() -> None:
 def script_check(files) -> None:
     """Validate script files and list every problem with its place."""
     from callqa.errors import ScriptError
-    from callqa.scripts import load_script
+    from callqa.scripts import load_script, recognise_type, step_phrases
 
     bad = 0
     for path in files:
@@ -120,6 +120,10 @@ def script_check(files) -> None:
                 click.echo(f"  {problem}", err=True)
             continue
         click.echo(f"{path}: ok ({s.id} v{s.version}, {len(s.steps)} steps, {len(s.stop_words)} stop-words, {len(s.objections)} objections)")
+        for step in s.steps:
+            match = recognise_type(step, s.language)
+            kind = f"type {match.type.id}" if match.type else "no type"
+            click.echo(f"  {step.id}: {kind} ({match.why}); {len(step_phrases(step, s.language))} wordings")
     sys.exit(1 if bad else 0)
 
 

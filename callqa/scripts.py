@@ -8,6 +8,8 @@ stopping at the first one.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,10 +17,28 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from callqa.analysis.nlp import lemmatize
+from callqa.config import CHECKOUT_DIR
 from callqa.errors import ScriptError
 from callqa.types import SUPPORTED_LANGUAGES, Severity
 
-__all__ = ["MANAGER_PLACEHOLDER", "PLACEHOLDER", "Objection", "Script", "Step", "StopWord", "find_script", "load_script"]
+__all__ = [
+    "MANAGER_PLACEHOLDER",
+    "NO_TYPE",
+    "PLACEHOLDER",
+    "Objection",
+    "Script",
+    "Step",
+    "StepType",
+    "StopWord",
+    "TypeMatch",
+    "find_script",
+    "is_sparse",
+    "load_script",
+    "recognise_type",
+    "step_phrases",
+    "step_types",
+]
 
 # Filled for each call with the manager's first name from its metadata; any
 # one or two words when the name is unknown. Scripts need not declare it.
@@ -43,6 +63,9 @@ class Step(_Model):
     weight: float = Field(1.0, gt=0)
     within_seconds: float | None = Field(None, gt=0)
     phrases: Phrases
+    # A step type of the language's catalogue whose wordings add to the step's own; recognised from
+    # the step's id and name when not given; "none": the step's own wordings only.
+    type: Ident | None = None
 
 
 class StopWord(_Model):
@@ -91,6 +114,23 @@ class Script(_Model):
         if value not in SUPPORTED_LANGUAGES:
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
+
+
+class StepTypeRecognition(_Model):
+    ids: list[Ident] = []  # step ids (or parts of them between "_") that mean this type
+    name_words: list[str] = []  # lemmas that, in a step's name, point to this type
+
+
+class StepType(_Model):
+    id: Ident
+    name: str
+    stage: str = ""
+    recognise: StepTypeRecognition = StepTypeRecognition()
+    phrases: Phrases
+
+
+class StepTypeCatalogue(_Model):
+    step_types: list[StepType]
 
 
 class Catalogue(_Model):
@@ -215,6 +255,7 @@ def load_script(path: Path | str) -> Script:
     _duplicates(data, path.name, problems)
     if script is not None:
         _check_phrases(script, script.placeholders, path.name, problems)
+        _check_types(script, path.name, problems)
         for catalogue, catalogue_name in catalogues:
             _check_phrases(catalogue, script.placeholders, catalogue_name, problems)
         script = script.model_copy(
@@ -226,6 +267,80 @@ def load_script(path: Path | str) -> Script:
     if problems:
         raise ScriptError(problems)
     return script
+
+
+STEP_TYPES_DIR = CHECKOUT_DIR / "scripts_library" / "catalogues"
+NO_TYPE = "none"
+
+
+@cache
+def step_types(language: str) -> dict[str, StepType]:
+    """The step types shipped for a language (`<language>-steps.yaml`), by id; none where there is no catalogue."""
+    path = STEP_TYPES_DIR / f"{language}-steps.yaml"
+    if not path.is_file():
+        return {}
+    problems: list[str] = []
+    data = _read_yaml(path, problems)
+    catalogue = _validate(StepTypeCatalogue, data, path.name, problems) if data is not None else None
+    if problems or catalogue is None:
+        raise ScriptError(problems)
+    return {t.id: t for t in catalogue.step_types}
+
+
+@dataclass(frozen=True)
+class TypeMatch:
+    """The step type a step was recognised as, and why (or why none)."""
+
+    type: StepType | None
+    why: str
+
+
+def recognise_type(step: Step, language: str) -> TypeMatch:
+    """A step's type: the one it names; else the one its name and id point to, the name counting double
+    (the name is the author's description, an id often a short code); none where two point alike."""
+    types = step_types(language)
+    if step.type == NO_TYPE:
+        return TypeMatch(None, "opted out (type: none)")
+    if step.type:
+        return TypeMatch(types[step.type], "named by the script")
+    parts = {step.id, *re.split(r"[_.-]", step.id)}
+    lemmas = {token.lemma for token in lemmatize(step.name.lower(), language)}
+    ranked = []
+    for t in types.values():
+        words, ids = sorted(lemmas & set(t.recognise.name_words)), sorted(parts & set(t.recognise.ids))
+        if words or ids:
+            why = "; ".join(filter(None, [f"its name: {', '.join(words)}" if words else "", f"its id: {', '.join(ids)}" if ids else ""]))
+            ranked.append((2 * len(words) + len(ids), t.id, why))
+    ranked.sort(reverse=True)
+    if not ranked:
+        return TypeMatch(None, "no type fits its id or name")
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        tied = " and ".join(sorted(r[1] for r in ranked if r[0] == ranked[0][0]))
+        return TypeMatch(None, f"its id and name fit {tied} alike: name one with `type:`")
+    return TypeMatch(types[ranked[0][1]], ranked[0][2])
+
+
+# A step with this many wordings of its own or fewer is filled in (its type's wordings, its key words):
+# such a script says what a step is, not how every manager says it. One with more has been described by its author.
+SPARSE_WORDINGS = 3
+
+
+def is_sparse(step: Step) -> bool:
+    return len(step.phrases) <= SPARSE_WORDINGS
+
+
+def step_phrases(step: Step, language: str) -> list[str]:
+    """The wordings a step is matched with: its own, then, for a sparse step, its type's."""
+    matched = recognise_type(step, language).type if is_sparse(step) else None
+    return list(dict.fromkeys([*step.phrases, *(matched.phrases if matched else [])]))
+
+
+def _check_types(script: Script, name: str, problems: list[str]) -> None:
+    known = step_types(script.language)
+    for i, step in enumerate(script.steps):
+        if step.type not in (None, NO_TYPE) and step.type not in known:
+            listed = ", ".join(known) or "none are shipped for this language"
+            problems.append(f"{name}, steps[{i}].type: unknown step type {step.type!r} (known: {listed}; or {NO_TYPE})")
 
 
 def find_script(ref: str, scripts_dir: Path) -> Script:

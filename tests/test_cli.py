@@ -72,6 +72,23 @@ def test_script_check_lists_problems_and_fails(tmp_path):
     assert "bad.yaml, steps[0].phrases: must not be empty" in result.output
 
 
+def test_script_check_shows_the_type_each_step_was_recognised_as(tmp_path):
+    script = tmp_path / "short.yaml"
+    script.write_text(
+        "id: short\nversion: 1\nlanguage: ru\nname: S\nsteps:\n"
+        "  - {id: q1, name: Уточнение бюджета, phrases: [какой у вас бюджет]}\n"
+        "  - {id: mileage, name: Уточнение пробега, phrases: [какой пробег]}\n"
+        "  - {id: bye, name: Прощание, type: none, phrases: [до свидания]}\n",
+        encoding="utf-8",
+    )
+    result = _invoke("script", "check", script)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:]
+    assert lines[0].startswith("  q1: type budget (its name: бюджет); ") and lines[0].endswith(" wordings")
+    assert lines[1] == "  mileage: no type (no type fits its id or name); 1 wordings"
+    assert lines[2] == "  bye: no type (opted out (type: none)); 1 wordings"
+
+
 def test_summary_without_a_database_says_what_to_do(tmp_path):
     result = _invoke("summary", "--db", tmp_path / "none.duckdb")
     assert result.exit_code == 1 and "callqa run" in result.output

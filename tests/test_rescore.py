@@ -6,7 +6,11 @@ from callqa.store import Store
 
 
 def test_new_version_lists_only_the_verdicts_that_change(scored_db, ru_script):
-    budget_gone = [s.model_copy(update={"phrases": ["ваш бюджет утвержден руководством"]}) if s.id == "budget" else s for s in ru_script.steps]
+    # a step about something else: one wording nobody says, a name that is no budget, no step type to fill in from
+    budget_gone = [
+        s.model_copy(update={"name": "Ипотека", "phrases": ["ваша ипотека одобрена банком"], "type": "none"}) if s.id == "budget" else s
+        for s in ru_script.steps
+    ]
     new = ru_script.model_copy(update={"version": ru_script.version + 1, "steps": budget_gone})
     with Store(scored_db, read_only=True) as store:
         trial = try_script(store, new, workers=1)
@@ -24,6 +28,7 @@ def test_script_test_command(scored_db, tmp_path, ru_script):
         intro = text.index("  - id: introduction")
         phrases = text.index("    phrases:\n", intro) + len("    phrases:\n")
         text = text[:phrases] + '      - "никто так не представляется"\n' + text[phrases:]
+        text = text.replace("  - id: introduction\n", "  - id: introduction\n    type: none\n")  # and no step type fills it in
         return "".join(line for line in text.splitlines(keepends=True) if "{manager}" not in line)
 
     new = new_version(SCRIPTS / "stroydom-inbound.yaml", tmp_path, no_introduction)

@@ -2,7 +2,7 @@ import pytest
 from samples import SCRIPTS
 
 from callqa.errors import ScriptError
-from callqa.scripts import find_script, load_script
+from callqa.scripts import SPARSE_WORDINGS, Step, find_script, load_script, recognise_type, step_phrases, step_types
 
 
 @pytest.mark.parametrize("name", ["stroydom-inbound.yaml", "brightwindows-outbound-en.yaml"])
@@ -99,3 +99,47 @@ def test_phrase_syntax_problems_are_listed(tmp_path):
         "s.yaml, steps[0].phrases[1]: alternatives are written as (word|word|word), with balanced parentheses",
         "s.yaml, steps[0].phrases[3]: alternatives are written as (word|word|word), with balanced parentheses",
     ]
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_shipped_step_types_are_valid_and_alike_in_both_languages(language):
+    types = step_types(language)
+    assert list(types) == list(step_types("ru"))  # the same types, in the same order, in every language
+    assert {"greeting", "introduction", "client_name", "need", "budget", "timeline", "decision_maker", "next_step", "farewell"} <= types.keys()
+    for t in types.values():
+        assert t.recognise.ids and t.recognise.name_words and len(t.phrases) >= 20, t.id
+
+
+def _step(**fields):
+    return Step.model_validate({"name": "Шаг", "phrases": ["одна формулировка"]} | fields)
+
+
+@pytest.mark.parametrize(
+    "step, expected, why",
+    [
+        (_step(id="budget", name="Уточнение бюджета"), "budget", "its name: бюджет; its id: budget"),
+        (_step(id="q4", name="Уточнение бюджета на ремонт"), "budget", "its name: бюджет"),  # the name alone
+        (_step(id="visit_booking", name="Запись на дату визита"), "next_step", "its name: визит, запись; its id: booking, visit"),
+        (_step(id="q4", name="Бюджет", type="timeline"), "timeline", "named by the script"),
+        (_step(id="budget", name="Бюджет", type="none"), None, "opted out (type: none)"),
+        (_step(id="mileage", name="Уточнение пробега автомобиля"), None, "no type fits its id or name"),
+    ],
+)
+def test_a_step_is_recognised_as_a_type_from_its_name_and_id(step, expected, why):
+    match = recognise_type(step, "ru")
+    assert (match.type.id if match.type else None, match.why) == (expected, why)
+
+
+def test_a_sparse_step_takes_its_types_wordings_and_a_described_one_does_not():
+    sparse = _step(id="budget", phrases=["какой у вас бюджет"])
+    assert step_phrases(sparse, "ru")[0] == "какой у вас бюджет" and len(step_phrases(sparse, "ru")) > 20
+    described = _step(id="budget", phrases=[f"формулировка номер {n}" for n in range(SPARSE_WORDINGS + 1)])
+    assert step_phrases(described, "ru") == described.phrases
+
+
+def test_an_unknown_step_type_is_a_problem_with_its_place(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("id: s\nversion: 1\nlanguage: ru\nname: S\nsteps:\n  - {id: a, name: A, type: budgett, phrases: [привет]}\n", encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_script(path)
+    assert "s.yaml, steps[0].type: unknown step type 'budgett' (known: greeting," in str(err.value)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from callqa.analysis.keywords import StepKeys, step_keys
 from callqa.analysis.matching import MatchParams, PhraseBatch, PhraseSet
 from callqa.analysis.nlp import lemmatize
 from callqa.analysis.options import AnalysisOptions
-from callqa.scripts import Script
+from callqa.scripts import Script, step_phrases
 
 __all__ = ["SIDES", "CompiledScript", "compile_script"]
 
@@ -22,6 +23,7 @@ class CompiledScript:
     objections: PhraseBatch
     handling: PhraseBatch
     not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word
+    keys: dict[str, StepKeys]  # per step: the words specific to it, weighed (see keywords.py)
 
 
 _compiled: dict[tuple, tuple[Script, CompiledScript]] = {}
@@ -40,11 +42,15 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
     step, detect, handle = (_params(t, opts) for t in (opts.step_threshold, opts.objection_threshold, opts.handling_threshold))
     stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
     compiled = CompiledScript(
-        steps={side: PhraseBatch([(s.id, PhraseSet(s.phrases, lang, places), step) for s in script.steps if s.speaker == side], near=True) for side in SIDES},
+        steps={
+            side: PhraseBatch([(s.id, PhraseSet(step_phrases(s, lang), lang, places), step) for s in script.steps if s.speaker == side], near=True)
+            for side in SIDES
+        },
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
         objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
         not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
+        keys=step_keys(script),
     )
     if len(_compiled) > 64:
         _compiled.clear()

@@ -49,3 +49,5 @@ class AnalysisOptions:
     min_reliable_share: float = 0.6  # of a side's speech, below which all its missing steps are uncertain
     min_side_speech_seconds: float = 2.0  # less speech than this on a side: nothing can be judged
     near_miss: float = 0.5  # a sub-threshold match this good in unreliable speech makes a step uncertain
+    partial_match: float = 0.3  # on a sparse step, a wording matched this far makes a missing step uncertain
+    key_words_to_find: float = 2.0  # weight of a step's own key words in one sentence that finds it (1 in a question); less: uncertain

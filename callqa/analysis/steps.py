@@ -4,15 +4,18 @@ speech they would be in could not be judged; in the script's order or not."""
 from __future__ import annotations
 
 from callqa.analysis.compiled import SIDES, CompiledScript
+from callqa.analysis.keywords import KeyEvidence, key_evidence
 from callqa.analysis.matching import CallIndex, Found, Hit, best_hit
 from callqa.analysis.options import AnalysisOptions
 from callqa.analysis.results import StepResult
-from callqa.scripts import Script
+from callqa.scripts import Script, is_sparse
 
 __all__ = ["find_steps"]
 
+_KEY_SCORE = 0.8  # a step found by its key words, not by a wording: as sure as a wording just at the threshold
 
-def _in_order(hits: list[Hit | None]) -> list[bool | None]:
+
+def _in_order(hits: list[Hit | KeyEvidence | None]) -> list[bool | None]:
     """Steps whose times follow the script's order: the longest run of found
     steps in increasing time is in order, the others were done out of order."""
     found = [(i, h.start) for i, h in enumerate(hits) if h is not None]
@@ -33,19 +36,48 @@ def find_steps(
 ) -> list[StepResult]:
     """Every step of the script, in its order. `reliability`: per side, the share of speech that can be judged."""
     found: dict[object, Found] = {}
+    keyed: dict[str, KeyEvidence] = {}
     for side, speakers in SIDES.items():
         found |= index.search_many(compiled.steps[side], speakers)
-    hits = [best_hit(found[step.id].hits) for step in script.steps]
+        side_keys = {step.id: compiled.keys[step.id] for step in script.steps if step.speaker == side}
+        keyed |= key_evidence(index, side_keys, speakers, script.language)
+    evidence: list[Hit | KeyEvidence | None] = []
+    for step in script.steps:
+        key = keyed.get(step.id)
+        # Key words stand in for the wordings a short script leaves out; a step described by many is found by them.
+        strong = key is not None and is_sparse(step) and (key.weight >= opts.key_words_to_find or (key.question and key.weight >= 1))
+        evidence.append(best_hit(found[step.id].hits) or (key if strong else None))
     results = []
-    for step, hit, in_order in zip(script.steps, hits, _in_order(hits)):
+    for step, hit, in_order in zip(script.steps, evidence, _in_order(evidence)):
         if hit:
             on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
+            if isinstance(hit, KeyEvidence):
+                results.append(
+                    StepResult(
+                        step.id,
+                        "found",
+                        True,
+                        _KEY_SCORE,
+                        hit.start,
+                        hit.end,
+                        hit.text,
+                        f"key words: {', '.join(hit.words)}",
+                        hit.text,
+                        step.required,
+                        on_time,
+                        in_order,
+                    )
+                )
+                continue
             results.append(
                 StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase, hit.context, step.required, on_time, in_order)
             )
             continue
         near, share = found[step.id], reliability[step.speaker]
-        uncertain = share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        # Partial evidence on a sparse step (a key word said in passing, a wording half said): too little to find it,
+        # too much to accuse the manager of skipping it.
+        partial = is_sparse(step) and ((step.id in keyed and keyed[step.id].weight >= 1) or near.near_score >= opts.partial_match)
+        uncertain = partial or share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
         results.append(
             StepResult(
                 step.id, "uncertain" if uncertain else "missing", False, round(near.near_score, 3), None, None, None, None, None, step.required, None, None
