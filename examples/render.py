@@ -6,7 +6,7 @@ Usage: .venv/bin/python examples/render.py [--root DIR] [call_id ...]
 Needs Festival with festvox-ru, festvox-kallpc16k, festvox-us-slt-hts, and sox on PATH.
 Writes <root>/calls/<id>.<ext> with a <id>.json sidecar, and <root>/reference/<id>.json
 (the reference transcript with real rendered times plus the ground-truth labels).
-<root> is examples/ by default; benchmarks/eval holds the evaluation set in the same layout.
+<root> is examples/ by default; benchmarks/eval and each benchmarks/blind/<business> hold evaluation sets in the same layout.
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ ENCODINGS = {
 }
 
 
-def script_languages() -> dict[str, str]:
+def script_languages(root: Path) -> dict[str, str]:
+    """Language of every script id: the shipped scripts, and a blind business's own `script.yaml` in <root>."""
     langs = {}
-    for path in SCRIPTS.glob("*.yaml"):
+    for path in [*SCRIPTS.glob("*.yaml"), *root.glob("script.yaml")]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         langs[doc["id"]] = doc["language"]
     return langs
@@ -172,7 +173,7 @@ def main(args: list[str]) -> None:
     selected = args
     (root / "calls").mkdir(exist_ok=True)
     (root / "reference").mkdir(exist_ok=True)
-    languages = script_languages()
+    languages = script_languages(root)
     dialogues = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((root / "dialogues").glob("*.yaml"))]
     dialogues = [d for d in dialogues if not selected or d["call_id"] in selected]
     jobs = [(t["text"], languages[d["script"]], t["speaker"]) for d in dialogues for t in d["turns"]]
