@@ -155,6 +155,29 @@ def script_test(file, db_path, workers) -> None:
         click.echo(f"{step_id}: {before} -> {after} in {count} call(s)")
 
 
+@script.command("suggest")
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@click.option("--step", "step_id", help="Only this step's wordings.")
+@click.option("--limit", default=5, show_default=True, help="Wordings proposed per step.")
+def script_suggest(file, db_path, step_id, limit) -> None:
+    """Propose wordings for a script's steps from stored calls: what managers said where a step was not found.
+
+    Nothing is written: each proposal shows the calls whose verdict it would change."""
+    from callqa.scripts import load_script
+    from callqa.suggest import suggest_wordings
+
+    script_ = load_script(file)
+    if step_id and step_id not in {s.id for s in script_.steps}:
+        raise CallQAError(f"{file}: no step {step_id!r}", hint=f"steps: {', '.join(s.id for s in script_.steps)}")
+    with _open_db(db_path) as store:
+        suggestions = suggest_wordings(store, script_, step_id, limit=limit)
+    if not suggestions:
+        click.echo("no wording to propose: no stored call has a near miss that a new wording would turn into a found step")
+    for s in suggestions:
+        click.echo(f'{s.step_id}: "{s.wording}"  (near {s.near}%, {len(s.calls)} call(s): {", ".join(s.calls[:5])}{" ..." if len(s.calls) > 5 else ""})')
+
+
 def _print_run(result, store) -> None:
     click.echo(f"run {result.run_id}: {result.found} found, {result.processed} processed, {result.skipped} skipped, {result.failed} failed -> {result.db_path}")
     for failure in store.failures(result.run_id):
