@@ -81,6 +81,8 @@ def synthesize(text: str, language: str, speaker: str) -> np.ndarray:
     voice, effects = VOICES[(language, speaker)]
     for written, spoken in SAY.items():
         text = re.sub(written, spoken, text, flags=re.IGNORECASE)
+    # Festival's Russian front end writes no audio for a text with dashes or typographic quotes; they are pauses here.
+    text = re.sub(r"\s*[—–]\s*", ", ", re.sub(r"[«»“”„\"]", "", text))
     with tempfile.TemporaryDirectory() as tmp:
         txt, raw, out = Path(tmp, "t.txt"), Path(tmp, "raw.wav"), Path(tmp, "out.wav")
         txt.write_text(text + "\n", encoding="utf-8")
