@@ -39,44 +39,28 @@ def find_steps(
     keyed: dict[str, KeyEvidence] = {}
     for side, speakers in SIDES.items():
         found |= index.search_many(compiled.steps[side], speakers)
-        side_keys = {step.id: compiled.keys[step.id] for step in script.steps if step.speaker == side}
+        # Key words stand in for the wordings a short script leaves out; a step described by many is found by them.
+        side_keys = {step.id: compiled.keys[step.id] for step in script.steps if step.speaker == side and is_sparse(step)}
         keyed |= key_evidence(index, side_keys, speakers, script.language)
     evidence: list[Hit | KeyEvidence | None] = []
     for step in script.steps:
         key = keyed.get(step.id)
-        # Key words stand in for the wordings a short script leaves out; a step described by many is found by them.
-        strong = key is not None and is_sparse(step) and (key.weight >= opts.key_words_to_find or (key.question and key.weight >= 1))
+        strong = key is not None and (key.weight >= opts.key_words_to_find or (key.question and key.weight >= 1))
         evidence.append(best_hit(found[step.id].hits) or (key if strong else None))
     results = []
     for step, hit, in_order in zip(script.steps, evidence, _in_order(evidence)):
         if hit:
             on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
             if isinstance(hit, KeyEvidence):
-                results.append(
-                    StepResult(
-                        step.id,
-                        "found",
-                        True,
-                        _KEY_SCORE,
-                        hit.start,
-                        hit.end,
-                        hit.text,
-                        f"key words: {', '.join(hit.words)}",
-                        hit.text,
-                        step.required,
-                        on_time,
-                        in_order,
-                    )
-                )
-                continue
-            results.append(
-                StepResult(step.id, "found", True, hit.score, hit.start, hit.end, hit.text, hit.phrase, hit.context, step.required, on_time, in_order)
-            )
+                score, phrase, context = _KEY_SCORE, f"key words: {', '.join(hit.words)}", hit.text
+            else:
+                score, phrase, context = hit.score, hit.phrase, hit.context
+            results.append(StepResult(step.id, "found", True, score, hit.start, hit.end, hit.text, phrase, context, step.required, on_time, in_order))
             continue
         near, share = found[step.id], reliability[step.speaker]
         # Partial evidence on a sparse step (a key word said in passing, a wording half said): too little to find it,
         # too much to accuse the manager of skipping it.
-        partial = is_sparse(step) and ((step.id in keyed and keyed[step.id].weight >= 1) or near.near_score >= opts.partial_match)
+        partial = (step.id in keyed and keyed[step.id].weight >= 1) or (is_sparse(step) and near.near_score >= opts.partial_match)
         uncertain = partial or share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
         results.append(
             StepResult(
