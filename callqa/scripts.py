@@ -296,21 +296,23 @@ class TypeMatch:
 
 
 def recognise_type(step: Step, language: str) -> TypeMatch:
-    """A step's type: the one it names; else the one its name and id point to, the name counting double
-    (the name is the author's description, an id often a short code); none where two point alike."""
+    """A step's type: the one it names; else the one its name and id point to most (the name is the author's
+    description, an id often a short code); none where two point alike or only a part of the id does."""
     types = step_types(language)
     if step.type == NO_TYPE:
         return TypeMatch(None, "opted out (type: none)")
     if step.type:
         return TypeMatch(types[step.type], "named by the script")
-    parts = {step.id, *re.split(r"[_.-]", step.id)}
+    parts = set(re.split(r"[_.-]", step.id))
     lemmas = {token.lemma for token in lemmatize(step.name.lower(), language)}
     ranked = []
     for t in types.values():
-        words, ids = sorted(lemmas & set(t.recognise.name_words)), sorted(parts & set(t.recognise.ids))
-        if words or ids:
+        words, ids = sorted(lemmas & set(t.recognise.name_words)), sorted((parts | {step.id}) & set(t.recognise.ids))
+        # A name word or the whole id weighs 2, a part of the id 1: one part alone ("visit" in first_visit) is too little.
+        score = 2 * len(words) + sum(2 if i == step.id else 1 for i in ids)
+        if score >= 2:
             why = "; ".join(filter(None, [f"its name: {', '.join(words)}" if words else "", f"its id: {', '.join(ids)}" if ids else ""]))
-            ranked.append((2 * len(words) + len(ids), t.id, why))
+            ranked.append((score, t.id, why))
     ranked.sort(reverse=True)
     if not ranked:
         return TypeMatch(None, "no type fits its id or name")

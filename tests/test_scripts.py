@@ -111,7 +111,7 @@ def test_shipped_step_types_are_valid_and_alike_in_both_languages(language):
 
 
 def _step(**fields):
-    return Step.model_validate({"name": "Шаг", "phrases": ["одна формулировка"]} | fields)
+    return Step.model_validate({"name": "Пункт", "phrases": ["одна формулировка"]} | fields)
 
 
 @pytest.mark.parametrize(
