@@ -1,6 +1,6 @@
 """Speed of the analysis after transcription. Prints one JSON object.
 
-    .venv/bin/python benchmarks/analysis_speed.py [--calls 10000] [--workers 2]
+    .venv/bin/python benchmarks/analysis_speed.py [--calls 10000] [--workers 2] [--sparse]
 
 1. One 10-minute call (the reference dialogues of examples/ laid end to end)
    against a 30-step script (stroydom-inbound's steps three times over, with
@@ -9,6 +9,9 @@
 2. `callqa script test` work: re-scoring N stored calls in a DuckDB file
    (the 10 Russian sample transcripts copied under new hashes with SQL,
    set-based) with a new script version, no ASR.
+
+--sparse keeps two wordings a step, as QA leads write scripts: every step then takes its
+step type's wordings and is searched for its key words too.
 """
 
 from __future__ import annotations
@@ -53,8 +56,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--sparse", action="store_true", help="two wordings a step (step types and key words apply)")
     args = parser.parse_args()
     base = load_script(ROOT / "scripts_library" / "stroydom-inbound.yaml")
+    if args.sparse:
+        base = base.model_copy(update={"steps": [s.model_copy(update={"phrases": s.phrases[:2]}) for s in base.steps]})
     script = _thirty_steps(base)
     references = _references()
     call = _ten_minute_call(references)
@@ -91,6 +97,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "script": "stroydom-inbound, two wordings a step" if args.sparse else "stroydom-inbound",
                 "ten_minute_call": {
                     "segments": len(call.segments),
                     "words": sum(len(s.text.split()) for s in call.segments),
