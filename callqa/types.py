@@ -8,10 +8,13 @@ database), so that a page reading the database never loads the ASR stack.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from typing_extensions import TypeIs
 
 from callqa.errors import TranscriptError
 
@@ -178,6 +181,36 @@ class RecordingMetadata:
     sources: tuple[MetadataSource, ...] = ()  # those that described the recording
 
 
+def _number(value: object) -> TypeIs[float]:
+    """A finite JSON number (JSON has no NaN, but Python's reader accepts it; true/false are no numbers)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_WORD_FIELDS = ("start", "end", "text", "probability")
+
+
+def _parse_words(where: str, raw: object, problems: list[str]) -> list[Word]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{where}.words: must be a list of words")
+        return []
+    words = []
+    for j, item in enumerate(raw):
+        here = f"{where}.words[{j}]"
+        if not isinstance(item, dict):
+            problems.append(f"{here}: must be an object with {', '.join(_WORD_FIELDS)}")
+            continue
+        if unknown := sorted(set(item) - set(_WORD_FIELDS)):
+            problems.append(f"{here}: unknown field(s) {', '.join(map(str, unknown))}")
+        start, end, text, probability = (item.get(name) for name in _WORD_FIELDS)
+        if not (_number(start) and _number(end) and _number(probability)) or not isinstance(text, str):
+            problems.append(f"{here}: start, end and probability must be numbers, text a string")
+            continue
+        words.append(Word(float(start), float(end), text, float(probability)))
+    return words
+
+
 def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | None:
     where = f"segments[{index}]"
     if not isinstance(raw, dict):
@@ -187,22 +220,27 @@ def _parse_segment(index: int, raw: object, problems: list[str]) -> Segment | No
     if speaker not in SPEAKERS:
         problems.append(f"{where}.speaker: must be one of {', '.join(SPEAKERS)}, not {speaker!r}")
     start, end = raw.get("start"), raw.get("end")
-    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+    if not _number(start) or not _number(end):
         problems.append(f"{where}: start and end must be numbers of seconds")
         return None
+    confidence = {name: raw.get(name) for name in ("avg_logprob", "no_speech_prob")}
+    for name, value in confidence.items():
+        if value is not None and not _number(value):
+            problems.append(f"{where}.{name}: must be a number")
+            confidence[name] = None
     if end < start:
         problems.append(f"{where}: end {end} is before start {start}")
     if not isinstance(raw.get("text"), str):
         problems.append(f"{where}.text: must be a string")
         return None
-    words = [Word(**w) for w in raw.get("words", [])]
+    words = _parse_words(where, raw.get("words"), problems)
     return Segment(
         speaker,
         float(start),
         float(end),
         raw["text"],
-        raw.get("avg_logprob"),
-        raw.get("no_speech_prob"),
+        confidence["avg_logprob"],
+        confidence["no_speech_prob"],
         words,
         bool(raw.get("looped")),
         bool(raw.get("overlap")),
@@ -218,12 +256,17 @@ def transcript_from_dict(data: object, source: str = "transcript") -> Transcript
         )
     problems: list[str] = []
     segments = [s for i, raw in enumerate(data["segments"]) if (s := _parse_segment(i, raw, problems))]
+    if data.get("duration") is not None and not _number(data["duration"]):
+        problems.append("duration: must be a number of seconds")
+    warnings = data.get("warnings") or []
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        problems.append("warnings: must be a list of strings")
     if problems:
         raise TranscriptError(f"{source}: " + "; ".join(problems), hint="fix the listed segments")
     segments.sort(key=lambda s: (s.start, s.end))
     duration = data.get("duration") or (max((s.end for s in segments), default=0.0))
     asr = AsrRecord.from_dict(data["asr"]) if isinstance(data.get("asr"), dict) else None
-    return Transcript(segments, float(duration), data.get("language"), data.get("channel_layout"), asr, list(data.get("warnings", [])))
+    return Transcript(segments, float(duration), data.get("language"), data.get("channel_layout"), asr, list(warnings))
 
 
 def load_transcript(path: Path | str) -> Transcript:

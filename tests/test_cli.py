@@ -176,3 +176,11 @@ def test_reading_commands_without_a_database_say_what_to_do(tmp_path):
     for command in ("failures", "runs", "retry", "summary"):
         result = _invoke(command, "--db", tmp_path / "none.duckdb")
         assert result.exit_code == 1 and "callqa run FOLDER" in result.output, command
+
+
+def test_a_malformed_transcript_is_a_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "t.json"
+    bad.write_text('{"segments": [{"speaker": "manager", "start": 0, "end": 1, "text": "a", "words": [{"when": 1}]}]}', encoding="utf-8")
+    result = _invoke("analyze", "--transcript", bad, "--script", SCRIPTS / "stroydom-inbound.yaml", "--json")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "segments[0].words[0]: unknown field(s) when" in result.output
