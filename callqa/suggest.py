@@ -54,11 +54,14 @@ def suggest_wordings(store: Store, script: Script, step_id: str | None = None, o
             continue
         wordings = [_lemmas(PLACEHOLDER.sub(" ", w), script.language) for w in step_phrases(step, script.language)]
         near: dict[str, int] = defaultdict(int)
+        said: dict[str, list[str]] = {}  # per call where the step was not found: the lemmas of each sentence
         for call_id, _, transcript in calls:
             if verdicts[call_id][step.id]:
                 continue
-            for sentence in _sentences(transcript, step.speaker):
-                score = int(max(fuzz.token_sort_ratio(_lemmas(sentence, script.language), w) for w in wordings))
+            sentences = _sentences(transcript, step.speaker)
+            said[call_id] = [_lemmas(sentence, script.language) for sentence in sentences]
+            for sentence, lemmas in zip(sentences, said[call_id]):
+                score = int(max(fuzz.token_sort_ratio(lemmas, w) for w in wordings))
                 if score >= NEAR:
                     near[sentence] = max(near[sentence], score)
         ranked = []
@@ -66,11 +69,13 @@ def suggest_wordings(store: Store, script: Script, step_id: str | None = None, o
             trial = script.model_copy(
                 update={"steps": [s.model_copy(update={"phrases": [*s.phrases, wording]}) if s.id == step.id else s for s in script.steps]}
             )
+            # Only calls that say something like the wording are analysed again: thousands of stored calls stay cheap.
+            wording_lemmas = _lemmas(wording, script.language)
+            likely = {call_id for call_id, sentences in said.items() if any(fuzz.token_set_ratio(wording_lemmas, s) >= NEAR for s in sentences)}
             changed = [
                 call_id
                 for call_id, manager, transcript in calls
-                if not verdicts[call_id][step.id]
-                and next(s for s in analyze_transcript(transcript, trial, call_id, options, manager).steps if s.id == step.id).found
+                if call_id in likely and next(s for s in analyze_transcript(transcript, trial, call_id, options, manager).steps if s.id == step.id).found
             ]
             if changed:
                 ranked.append(Suggestion(step.id, wording, changed, score))
