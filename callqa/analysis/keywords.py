@@ -49,6 +49,11 @@ class KeyEvidence:
     end: float
     text: str  # the sentence
 
+    @property
+    def phrase(self) -> str:
+        """What stands for the script phrase in a verdict found or doubted by key words."""
+        return f"key words: {', '.join(self.words)}"
+
 
 def _wording_lemmas(text: str, script: Script) -> set[str]:
     values = {name: " ".join(options) for name, options in script.placeholders.items()}

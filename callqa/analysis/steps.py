@@ -7,7 +7,7 @@ from callqa.analysis.compiled import SIDES, CompiledScript
 from callqa.analysis.keywords import KeyEvidence, key_evidence
 from callqa.analysis.matching import CallIndex, Found, Hit, best_hit
 from callqa.analysis.options import AnalysisOptions
-from callqa.analysis.results import StepResult
+from callqa.analysis.results import StepResult, StepStatus
 from callqa.scripts import Script, is_sparse
 
 __all__ = ["find_steps"]
@@ -52,7 +52,7 @@ def find_steps(
         if hit:
             on_time = None if step.within_seconds is None else hit.start <= step.within_seconds
             if isinstance(hit, KeyEvidence):
-                score, phrase, context = _KEY_SCORE, f"key words: {', '.join(hit.words)}", hit.text
+                score, phrase, context = _KEY_SCORE, hit.phrase, hit.text
             else:
                 score, phrase, context = hit.score, hit.phrase, hit.context
             results.append(StepResult(step.id, "found", True, score, hit.start, hit.end, hit.text, phrase, context, step.required, on_time, in_order))
@@ -60,11 +60,16 @@ def find_steps(
         near, share = found[step.id], reliability[step.speaker]
         # Partial evidence on a sparse step (a key word said in passing, a wording half said): too little to find it,
         # too much to accuse the manager of skipping it.
-        partial = (step.id in keyed and keyed[step.id].weight >= 1) or (is_sparse(step) and near.near_score >= opts.partial_match)
+        key = keyed.get(step.id)
+        key = key if key is not None and key.weight >= 1 else None
+        partial = key is not None or (is_sparse(step) and near.near_score >= opts.partial_match)
         uncertain = partial or share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        # A key word said in passing is where a person should listen: its sentence and time go with the verdict.
+        status: StepStatus = "uncertain" if uncertain else "missing"
         results.append(
             StepResult(
-                step.id, "uncertain" if uncertain else "missing", False, round(near.near_score, 3), None, None, None, None, None, step.required, None, None
+                step.id, status, False, round(near.near_score, 3), key.start if key else None, key.end if key else None, key.text if key else None,
+                key.phrase if key else None, key.text if key else None, step.required, None, None,
             )
-        )
+        )  # fmt: skip
     return results

@@ -49,7 +49,7 @@ def test_a_step_is_found_by_its_key_word_in_a_question_or_two_in_a_sentence(scri
 
 def test_a_key_word_said_in_passing_is_uncertain_not_missing(script):
     statuses = _statuses(script, "По пробегу потом посмотрим.", "Ну всё, до свидания.")
-    assert statuses["mileage"][0] == "uncertain"  # the topic came up, the question was not asked: a person should look
+    assert statuses["mileage"] == ("uncertain", "key words: пробег")  # the topic came up, the question was not asked: a person should look
     assert statuses["phone"] == ("missing", None)  # nothing of it at all
 
 
