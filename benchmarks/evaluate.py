@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
 
 from callqa.analysis import analyze_transcript
 from callqa.config import load_settings
@@ -80,7 +81,7 @@ def _baseline_steps(script, segments, manager: str | None) -> set[str]:
     for step in script.steps:
         turns = [s.text.lower() for s in segments if s.speaker in (step.speaker, "unknown")]
         wordings = [" ".join(re.sub(r"\(([^|()]*)[^()]*\)", r"\1", p).format_map(values).lower().split()) for p in step.phrases]
-        if any(fuzz.partial_ratio(w, t) >= BASELINE_CUT for w in wordings for t in turns):
+        if any(fuzz.partial_ratio(w, t, processor=default_process) >= BASELINE_CUT for w in wordings for t in turns):
             found.add(step.id)
     return found
 

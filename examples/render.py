@@ -76,6 +76,10 @@ def script_languages(root: Path) -> dict[str, str]:
     return langs
 
 
+# Latin letters as a Russian speaker would sound them out in a word ("gmail" -> "гмаил").
+LATIN_SOUNDS = dict(zip("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопкрстуввкыз"))
+
+
 def synthesize(text: str, language: str, speaker: str) -> np.ndarray:
     """One turn as float32 mono at RATE, band-limited like a phone line, silence trimmed."""
     voice, effects = VOICES[(language, speaker)]
@@ -83,6 +87,11 @@ def synthesize(text: str, language: str, speaker: str) -> np.ndarray:
         text = re.sub(written, spoken, text, flags=re.IGNORECASE)
     # Festival's Russian front end writes no audio for a text with dashes or typographic quotes; they are pauses here.
     text = re.sub(r"\s*[—–]\s*", ", ", re.sub(r"[«»“”„\"]", "", text))
+    if language == "ru":
+        # ...nor for clock times, e-mail addresses or Latin letters: said the way a Russian speaker reads them.
+        text = re.sub(r"(\d{1,2}):(\d{2})", r"\1 \2", text).replace("@", " собака ")
+        text = re.sub(r"(?<=[a-z])\.(?=[a-z])", " точка ", text, flags=re.IGNORECASE)
+        text = "".join(LATIN_SOUNDS.get(c.lower(), c) for c in text)
     with tempfile.TemporaryDirectory() as tmp:
         txt, raw, out = Path(tmp, "t.txt"), Path(tmp, "raw.wav"), Path(tmp, "out.wav")
         txt.write_text(text + "\n", encoding="utf-8")

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from callqa.analysis.matching import SENTENCE_END, CallIndex, Turn
+from callqa.analysis.matching import CallIndex, sentences
 from callqa.analysis.nlp import NEGATIONS, is_function_word, lemmatize
 from callqa.scripts import PLACEHOLDER, Script
 
@@ -83,17 +83,6 @@ def step_keys(script: Script) -> dict[str, StepKeys]:
     return keys
 
 
-def _sentences(turn: Turn) -> list[tuple[int, int, bool]]:
-    """(first token, last token, ends with a question mark) of each sentence of a turn."""
-    sentences, first = [], 0
-    for i in range(1, len(turn.tokens) + 1):
-        gap = turn.text[turn.tokens[i - 1].end : turn.tokens[i].start] if i < len(turn.tokens) else turn.text[turn.tokens[-1].end :]
-        if i == len(turn.tokens) or any(c in SENTENCE_END for c in gap):
-            sentences.append((first, i - 1, "?" in gap))
-            first = i
-    return sentences
-
-
 def key_evidence(index: CallIndex, keys: dict[str, StepKeys], speakers: tuple[str, ...], language: str) -> dict[str, KeyEvidence]:
     """The best sentence of `speakers` for each step that has any of its key words said (not negated)."""
     question_words = _QUESTION_WORDS.get(language, frozenset())
@@ -101,7 +90,7 @@ def key_evidence(index: CallIndex, keys: dict[str, StepKeys], speakers: tuple[st
     for turn in index.turns:
         if turn.speaker not in speakers or not turn.tokens:
             continue
-        for first, last, question_mark in _sentences(turn):
+        for first, last, question_mark in sentences(turn):
             tokens = turn.tokens[first : last + 1]
             said = [t.lemma for i, t in enumerate(tokens) if not (i and tokens[i - 1].text in NEGATIONS)]
             question = question_mark or any(t.lemma in question_words for t in tokens[:4])

@@ -39,6 +39,7 @@ __all__ = [
     "best_hit",
     "expand_placeholders",
     "parted_from_previous",
+    "sentences",
 ]
 
 _TRAILING_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}\s*$")
@@ -344,6 +345,17 @@ def _stem_id(word: str) -> int:
     if len(word) < STEM_PREFIX:
         return -1
     return _STEM_IDS.setdefault(word[:STEM_PREFIX], len(_STEM_IDS))
+
+
+def sentences(turn: Turn) -> list[tuple[int, int, bool]]:
+    """(first token, last token, ends with a question mark) of each sentence of a turn."""
+    sentences, first = [], 0
+    for i in range(1, len(turn.tokens) + 1):
+        gap = turn.text[turn.tokens[i - 1].end : turn.tokens[i].start] if i < len(turn.tokens) else turn.text[turn.tokens[-1].end :]
+        if i == len(turn.tokens) or any(c in SENTENCE_END for c in gap):
+            sentences.append((first, i - 1, "?" in gap))
+            first = i
+    return sentences
 
 
 class CallIndex:

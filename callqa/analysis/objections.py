@@ -1,15 +1,47 @@
 """Client objections, and how the manager handled each: the script's handling
-parts searched in the manager's next turns."""
+parts searched in the manager's next turns, or an answer of substance in his
+own words.
+
+A script gives a few wordings per handling part; managers answer an objection
+in words nobody wrote down ("Понимаю. Но две с половиной — это максимальный
+тариф, базовый — девятьсот"). An answer that turns to an argument, an
+alternative or a proposal ("но", "зато", "можно", "давайте", "если") and goes on
+for a few content words is handled; a courtesy alone ("Ну да, недёшево, что
+поделать") is not."""
 
 from __future__ import annotations
 
 from callqa.analysis.compiled import SIDES, CompiledScript
-from callqa.analysis.matching import CallIndex, Hit, best_hit
+from callqa.analysis.matching import CallIndex, Hit, Turn, best_hit, sentences
+from callqa.analysis.nlp import is_function_word
 from callqa.analysis.options import AnalysisOptions
 from callqa.analysis.results import HandlingPartResult, ObjectionResult
 from callqa.scripts import Script
 
 __all__ = ["find_objections"]
+
+# Lemmas that open an answer with substance: a contrast, an alternative, a proposal, a condition.
+_ANSWER_OPENERS = {
+    "ru": frozenset({"но", "зато", "однако", "смотреть", "давать", "можно", "мочь", "если", "вариант", "предлагать", "предложить", "плюс", "поэтому"}),
+    "en": frozenset({"but", "however", "actually", "let", "can", "could", "if", "option", "instead", "why"}),
+}
+
+
+def _substantive_answer(turns: list[Turn], raised_at: float, language: str, opts: AnalysisOptions) -> str | None:
+    """The first sentence of the manager's answer that opens an argument or proposal and carries enough content words."""
+    openers = _ANSWER_OPENERS.get(language, frozenset())
+    for turn in turns:
+        for first, last, _ in sentences(turn):
+            if turn.times[first][0] - raised_at > opts.handling_window_seconds:
+                break
+            tokens = turn.tokens[first : last + 1]
+            opener = next((i for i, t in enumerate(tokens) if t.lemma in openers), None)
+            if opener is None:
+                continue
+            content = [t for t in tokens[opener + 1 :] if len(t.lemma) > 2 and not is_function_word(t.lemma, language)]
+            if len(content) >= opts.answer_content_words:
+                return turn.text[tokens[0].start : tokens[-1].end]
+    return None
 
 
 def find_objections(script: Script, compiled: CompiledScript, index: CallIndex, opts: AnalysisOptions) -> list[ObjectionResult]:
@@ -45,6 +77,7 @@ def find_objections(script: Script, compiled: CompiledScript, index: CallIndex, 
                 )
             found_ids = [p.id for p in parts if p.found]
             handled = len(found_ids) / len(parts) >= opts.handled_min_share
+            answer = None if handled else _substantive_answer([index.turns[i] for i in sorted(in_window)], occurrence.start, script.language, opts)
             results.append(
                 ObjectionResult(
                     objection.id,
@@ -52,10 +85,11 @@ def find_objections(script: Script, compiled: CompiledScript, index: CallIndex, 
                     occurrence.text,
                     occurrence.context,
                     occurrence.score,
-                    handled,
+                    handled or answer is not None,
                     found_ids,
                     [p.id for p in parts if not p.found],
                     parts,
+                    answer,
                 )
             )
     return sorted(results, key=lambda o: o.start)

@@ -62,6 +62,7 @@ class ObjectionResult:
     handling_found: list[str]
     handling_missing: list[str]
     handling: list[HandlingPartResult]
+    answer: str | None = None  # the manager's own answer of substance that made it handled where no script part did
 
 
 @dataclass

@@ -50,6 +50,9 @@ def print_call(analysis: CallAnalysis, console: Console | None = None) -> None:
         console.print(f"stop-word {hit.id} ({hit.severity}) at {hit.start:.1f}s: «{hit.text}»")
     for o in analysis.objections:
         verdict = "handled" if o.handled else "[red]not handled[/red]"
-        console.print(f"objection {o.id} at {o.start:.1f}s «{o.text}»: {verdict} (found: {', '.join(o.handling_found) or 'none'})")
+        console.print(
+            f"objection {o.id} at {o.start:.1f}s «{o.text}»: {verdict} (found: {', '.join(o.handling_found) or 'none'})"
+            + (f", answered «{o.answer}»" if o.answer else "")
+        )
     if analysis.flags:
         console.print("flags: " + ", ".join(analysis.flags))

@@ -179,6 +179,7 @@ def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) ->
             handling_found=o.handling_found,
             handling_missing=o.handling_missing,
             handling=json.dumps([asdict(p) for p in o.handling], ensure_ascii=False),
+            answer=o.answer,
         )
         for p in o.handling:
             rows.add(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_V1", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -82,5 +82,9 @@ ALTER TABLE failures ADD COLUMN resolution VARCHAR;
 CREATE TABLE reviews (
     review_id VARCHAR PRIMARY KEY, content_hash VARCHAR, script_id VARCHAR, script_version INTEGER,
     item_kind VARCHAR, item_id VARCHAR, verdict VARCHAR, reviewer VARCHAR, comment VARCHAR, created_at TIMESTAMP);
+""",
+    # the manager's own answer that made an objection handled where no script part did (issue 11)
+    4: """
+ALTER TABLE objections ADD COLUMN answer VARCHAR;
 """,
 }

@@ -208,12 +208,25 @@ def test_objection_raised_again_later_is_a_new_occurrence(ru_script):
 def test_filler_stop_word_counts_only_as_a_filler(ru_script):
     result = analyze_transcript(
         _dialogue(
-            ("manager", "Ну, типа, сделаем. А какого типа у вас пол?"),
-            ("manager", "Короче, давайте так."),
+            ("manager", "Короче, давайте так. Путь через двор короче."),
+            ("manager", "ну короче кухня в пятницу"),
         ),
         ru_script,
     )
-    assert [h.id for h in result.stop_words] == ["tipa", "koroche"]
+    assert [h.id for h in result.stop_words] == ["koroche", "koroche"]
+
+
+def test_tipa_counts_inside_a_sentence_but_not_as_the_noun(ru_script):
+    # "типа" is the filler wherever no modifier or numeral makes it the noun, punctuation or not
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "обслуживание типа бесплатное"),
+            ("manager", "У нас два типа карт. А пол какого типа?"),
+        ),
+        ru_script,
+    )
+    assert [(h.id, h.text) for h in result.stop_words] == [("tipa", "типа")]
+    assert result.stop_words[0].start < 3.5
 
 
 def test_stop_word_not_after_a_modifier(ru_script):
@@ -258,3 +271,42 @@ def test_handling_said_long_after_the_objection_does_not_count(ru_script):
         {"segments": [{**s.to_dict(), "start": s.start if s.start < 100 else 10.0, "end": s.end if s.end < 100 else 15.0} for s in transcript.segments]}
     )
     assert analyze_transcript(early, ru_script).objections[0].handled  # the same words within the window do count
+
+
+def test_objection_answered_in_the_managers_own_words_is_handled(ru_script):
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Честно говоря, дороговато."),
+            ("manager", "Понимаю. Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей."),
+        ),
+        ru_script,
+    )
+    [objection] = result.objections
+    assert objection.id == "price" and objection.handled
+    assert objection.answer == "Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей"
+
+
+def test_courtesy_alone_does_not_handle_an_objection(ru_script):
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Честно говоря, дороговато."),
+            ("manager", "Ну да, недёшево, что поделать. Во вторник в девять утра можете?"),
+        ),
+        ru_script,
+    )
+    [objection] = result.objections
+    assert objection.id == "price" and not objection.handled and objection.answer is None
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("Слушайте, мне там уже показали подешевле.", ["competitor_cheaper"]),
+        ("А мне в другом сервисе сказали, что за двадцать поменяют.", ["competitor_cheaper"]),
+        ("Спина у меня, сидячая работа.", []),
+        ("Сорок тысяч для меня дороговато.", ["price"]),
+    ],
+)
+def test_catalogue_objections_said_in_everyday_words(ru_script, said, expected):
+    result = analyze_transcript(_dialogue(("client", said), ("manager", "Понимаю.")), ru_script)
+    assert [o.id for o in result.objections] == expected
