@@ -85,8 +85,8 @@ def synthesize(text: str, language: str, speaker: str) -> np.ndarray:
     voice, effects = VOICES[(language, speaker)]
     for written, spoken in SAY.items():
         text = re.sub(written, spoken, text, flags=re.IGNORECASE)
-    # Festival's Russian front end writes no audio for a text with dashes or typographic quotes; they are pauses here.
-    text = re.sub(r"\s*[—–]\s*", ", ", re.sub(r"[«»“”„\"]", "", text))
+    # Festival's Russian front end writes no audio for a text with dashes, ellipses or typographic quotes; they are pauses here.
+    text = re.sub(r"\s*[—–…]\s*", ", ", re.sub(r"[«»“”„\"]", "", text))
     if language == "ru":
         # ...nor for clock times, e-mail addresses or Latin letters: said the way a Russian speaker reads them.
         text = re.sub(r"(\d{1,2}):(\d{2})", r"\1 \2", text).replace("@", " собака ")

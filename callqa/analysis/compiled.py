@@ -24,6 +24,7 @@ class CompiledScript:
     handling: PhraseBatch
     not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word
     keys: dict[str, StepKeys]  # per step: the words specific to it, weighed (see keywords.py)
+    wordings: dict[str, int]  # per step: how many wordings it is matched with (its own and its type's)
 
 
 _compiled: dict[tuple, tuple[Script, CompiledScript]] = {}
@@ -41,16 +42,17 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
     lang, places = script.language, {**script.placeholders, **values}
     step, detect, handle = (_params(t, opts) for t in (opts.step_threshold, opts.objection_threshold, opts.handling_threshold))
     stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
+    phrases = {s.id: step_phrases(s, lang) for s in script.steps}
     compiled = CompiledScript(
         steps={
-            side: PhraseBatch([(s.id, PhraseSet(step_phrases(s, lang), lang, places), step) for s in script.steps if s.speaker == side], near=True)
-            for side in SIDES
+            side: PhraseBatch([(s.id, PhraseSet(phrases[s.id], lang, places), step) for s in script.steps if s.speaker == side], near=True) for side in SIDES
         },
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
         objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
         not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
         keys=step_keys(script),
+        wordings={step_id: len(texts) for step_id, texts in phrases.items()},
     )
     if len(_compiled) > 64:
         _compiled.clear()

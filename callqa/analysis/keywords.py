@@ -10,7 +10,9 @@ for "какой сейчас пробег"). A word weighs fully when the step's
 a third of its wordings do, half when only a few of many wordings do (a script
 with fifty wordings a step has many incidental words). Two full weights in one
 sentence, or one in a question, find the step; less is partial evidence, for a
-person to judge.
+person to judge. A long key word is also said by another word of its stem: the
+other aspect of a verb or its noun ("сдавать" for "сдать", "оформление" for
+"оформить", "рассчитываете" for "рассчитать").
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ _QUESTION_WORDS = {
     ),
 }
 _MIN_LENGTH = 3  # shorter lemmas ("да", "ну") carry nothing on their own
+# A key word of this many letters or more is also said by a word of six or more that starts with its first
+# five letters (a verb's other aspect, its noun); shorter stems join unrelated words ("пред-", "пере-").
+_STEM_LENGTH = 6
+_STEM_PREFIX = 5
 
 
 StepKeys = dict[str, float]  # a step's key lemmas and their weights
@@ -83,9 +89,23 @@ def step_keys(script: Script) -> dict[str, StepKeys]:
     return keys
 
 
+class _StemLookup:
+    """The key word a said lemma stands for: itself, or a long key word of its stem."""
+
+    def __init__(self, step_words: StepKeys):
+        self._keys = step_words
+        self._by_stem = {key[:_STEM_PREFIX]: key for key in step_words if len(key) >= _STEM_LENGTH}
+
+    def get(self, lemma: str) -> str | None:
+        if lemma in self._keys:
+            return lemma
+        return self._by_stem.get(lemma[:_STEM_PREFIX]) if len(lemma) >= _STEM_LENGTH else None
+
+
 def key_evidence(index: CallIndex, keys: dict[str, StepKeys], speakers: tuple[str, ...], language: str) -> dict[str, KeyEvidence]:
     """The best sentence of `speakers` for each step that has any of its key words said (not negated)."""
     question_words = _QUESTION_WORDS.get(language, frozenset())
+    stems = {step_id: _StemLookup(step_words) for step_id, step_words in keys.items()}
     best: dict[str, KeyEvidence] = {}
     for turn in index.turns:
         if turn.speaker not in speakers or not turn.tokens:
@@ -95,7 +115,7 @@ def key_evidence(index: CallIndex, keys: dict[str, StepKeys], speakers: tuple[st
             said = [t.lemma for i, t in enumerate(tokens) if not (i and tokens[i - 1].text in NEGATIONS)]
             question = question_mark or any(t.lemma in question_words for t in tokens[:4])
             for step_id, step_words in keys.items():
-                found = tuple(dict.fromkeys(lemma for lemma in said if lemma in step_words))
+                found = tuple(dict.fromkeys(key for key in map(stems[step_id].get, said) if key))
                 if not found:
                     continue
                 weight = sum(step_words[lemma] for lemma in found)

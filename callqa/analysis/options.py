@@ -50,5 +50,7 @@ class AnalysisOptions:
     min_reliable_share: float = 0.6  # of a side's speech, below which all its missing steps are uncertain
     min_side_speech_seconds: float = 2.0  # less speech than this on a side: nothing can be judged
     near_miss: float = 0.5  # a sub-threshold match this good in unreliable speech makes a step uncertain
-    partial_match: float = 0.3  # on a sparse step, a wording matched this far makes a missing step uncertain
+    partial_match: float = 0.3  # on a sparse step, a wording matched this far makes a missing step uncertain...
+    partial_match_with_type: float = 0.5  # ...or this far, for a sparse step matched with its type's many wordings too
+    followed_share: float = 0.7  # a call with this share of its other steps found: a step not found there is uncertain
     key_words_to_find: float = 2.0  # weight of a step's own key words in one sentence that finds it (1 in a question); less: uncertain

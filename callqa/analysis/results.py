@@ -9,9 +9,10 @@ from callqa.analysis.metrics import ConversationMetrics
 from callqa.analysis.options import AnalysisOptions
 from callqa.types import Severity, Transcript
 
-__all__ = ["CallAnalysis", "HandlingPartResult", "ObjectionResult", "Scores", "StepResult", "StepStatus", "StopWordHit"]
+__all__ = ["CallAnalysis", "HandlingPartResult", "ObjectionResult", "Scores", "StepResult", "StepStatus", "StopWordHit", "UncertainReason"]
 
 StepStatus = Literal["found", "missing", "uncertain"]
+UncertainReason = Literal["partial_evidence", "unreliable_speech", "call_follows_script"]
 
 
 @dataclass
@@ -28,6 +29,10 @@ class StepResult:
     required: bool
     on_time: bool | None  # None when the step has no within_seconds or was not found
     in_order: bool | None  # None when not found
+    # for an uncertain step, why a person should look: "partial_evidence" (a key word in passing, a wording half
+    # said), "unreliable_speech" (the recogniser was unsure there) or "call_follows_script" (the rest of the call
+    # follows the script, so other words are likelier than a skipped step)
+    uncertain_because: UncertainReason | None = None
 
 
 @dataclass

@@ -7,8 +7,8 @@ from callqa.analysis.compiled import SIDES, CompiledScript
 from callqa.analysis.keywords import KeyEvidence, key_evidence
 from callqa.analysis.matching import CallIndex, Found, Hit, best_hit
 from callqa.analysis.options import AnalysisOptions
-from callqa.analysis.results import StepResult, StepStatus
-from callqa.scripts import Script, is_sparse
+from callqa.analysis.results import StepResult, StepStatus, UncertainReason
+from callqa.scripts import SPARSE_WORDINGS, Script, is_sparse
 
 __all__ = ["find_steps"]
 
@@ -59,17 +59,23 @@ def find_steps(
             continue
         near, share = found[step.id], reliability[step.speaker]
         # Partial evidence on a sparse step (a key word said in passing, a wording half said): too little to find it,
-        # too much to accuse the manager of skipping it.
+        # too much to accuse the manager of skipping it. Of thirty wordings of a step type one is half said by chance
+        # in most calls; of a step's own two or three it is not.
         key = keyed.get(step.id)
         key = key if key is not None and key.weight >= 1 else None
-        partial = key is not None or (is_sparse(step) and near.near_score >= opts.partial_match)
-        uncertain = partial or share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        half_said = opts.partial_match if compiled.wordings[step.id] <= SPARSE_WORDINGS else opts.partial_match_with_type
+        partial = key is not None or (is_sparse(step) and near.near_score >= half_said)
+        # A call that follows the script elsewhere more likely says this step in other words than skips it.
+        others = len(script.steps) - 1
+        followed = others > 0 and sum(h is not None for h in evidence) / others >= opts.followed_share
+        unreliable = share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
+        because: UncertainReason | None = "partial_evidence" if partial else "unreliable_speech" if unreliable else "call_follows_script" if followed else None
         # A key word said in passing is where a person should listen: its sentence and time go with the verdict.
-        status: StepStatus = "uncertain" if uncertain else "missing"
+        status: StepStatus = "uncertain" if because else "missing"
         results.append(
             StepResult(
                 step.id, status, False, round(near.near_score, 3), key.start if key else None, key.end if key else None, key.text if key else None,
-                key.phrase if key else None, key.text if key else None, step.required, None, None,
+                key.phrase if key else None, key.text if key else None, step.required, None, None, because,
             )
         )  # fmt: skip
     return results

@@ -43,7 +43,10 @@ def print_call(analysis: CallAnalysis, console: Console | None = None) -> None:
     console.print(f"compliance {_pct(s.script_compliance)}  objection handling {_pct(s.objection_handling)}  overall {_pct(s.overall)}")
     table = Table("Step", "Found", "At", "Evidence")
     for step in analysis.steps:
-        mark = "yes" if step.found else ("[red]MISSING[/red]" if step.required else "no")
+        if step.status == "uncertain":
+            mark = f"[yellow]uncertain[/yellow] ({(step.uncertain_because or '').replace('_', ' ')})"
+        else:
+            mark = "yes" if step.found else ("[red]MISSING[/red]" if step.required else "no")
         table.add_row(step.id, mark, "" if step.start is None else f"{step.start:.1f}s", step.evidence or "")
     console.print(table)
     for hit in analysis.stop_words:

@@ -160,6 +160,7 @@ def score_rows(content_hash: str, analysis: CallAnalysis, run_id: str | None) ->
             required=s.required,
             on_time=s.on_time,
             in_order=s.in_order,
+            uncertain_because=s.uncertain_because,
         )
     for h in analysis.stop_words:
         rows.add(

@@ -83,8 +83,9 @@ CREATE TABLE reviews (
     review_id VARCHAR PRIMARY KEY, content_hash VARCHAR, script_id VARCHAR, script_version INTEGER,
     item_kind VARCHAR, item_id VARCHAR, verdict VARCHAR, reviewer VARCHAR, comment VARCHAR, created_at TIMESTAMP);
 """,
-    # the manager's own answer that made an objection handled where no script part did (issue 11)
+    # issue 11: the manager's own answer that made an objection handled where no script part did; why a step is uncertain
     4: """
 ALTER TABLE objections ADD COLUMN answer VARCHAR;
+ALTER TABLE step_results ADD COLUMN uncertain_because VARCHAR;
 """,
 }
