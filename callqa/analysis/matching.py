@@ -451,29 +451,11 @@ class CallIndex:
                 _, first, last, _ = self._windows(credit, best_word, group, rows, near_cols[rows])
                 for row, a, b in zip(rows, first, last):
                     key, score = group.keys[row], float(below[row, near_cols[row]])
-                    if stream.turn[a] != stream.turn[b]:
-                        # The best window took words of two turns; a phrase half said within one turn still counts.
-                        a, b, score = self._best_within_a_turn(stream, credit, group, int(row))
-                    if score > results[key].near_score:
+                    if score > results[key].near_score and stream.turn[a] == stream.turn[b]:
                         turn = self.turns[int(stream.turn[a])]
                         positions = range(int(stream.position[a]), int(stream.position[b]) + 1)
                         results[key].near_score = score
                         results[key].near_unreliable = not all(turn.reliable[p] for p in positions)
-
-    @staticmethod
-    def _best_within_a_turn(stream: _Stream, credit: np.ndarray, group: _Group, row: int) -> tuple[int, int, float]:
-        """First and last token and score of a variant's best window, counting only the words of the turn it starts in."""
-        tokens = group.token_unique[group.offsets[row] : group.offsets[row] + group.sizes[row]]
-        width, starts = group.width, credit.shape[1] - group.width + 1
-        turn = stream.turn[:starts]
-        same_turn = np.stack([stream.turn[k : k + starts] == turn for k in range(width)], axis=1)  # starts x width
-        words = sliding_window_view(credit[tokens], width, axis=1)[:, :starts]  # phrase words x starts x width
-        best = np.where(same_turn[None], words, 0).max(axis=2).astype(np.float32) / 100
-        scores = (best * group.unique_weights[tokens]).sum(axis=0) / group.totals[row, 0]
-        scores[turn < 0] = 0
-        first = int(scores.argmax())
-        last = first + int(np.flatnonzero(same_turn[first]).max())
-        return first, last, float(min(scores[first], group.thresholds[row, 0]))
 
     @staticmethod
     def _windows(credit, best_word, group: _Group, rows: np.ndarray, cols: np.ndarray):

@@ -31,14 +31,17 @@ def _substantive_answer(turns: list[Turn], raised_at: float, language: str, opts
     """The first sentence of the manager's answer that opens an argument or proposal and carries enough content words."""
     openers = _ANSWER_OPENERS.get(language, frozenset())
     for turn in turns:
+        said = [i for i, (start, _) in enumerate(turn.times) if start - raised_at <= opts.handling_window_seconds]
         for first, last, _ in sentences(turn):
-            if turn.times[first][0] - raised_at > opts.handling_window_seconds:
+            if first not in said:
                 break
             tokens = turn.tokens[first : last + 1]
-            opener = next((i for i, t in enumerate(tokens) if t.lemma in openers), None)
+            opener = next((first + i for i, t in enumerate(tokens) if t.lemma in openers), None)
             if opener is None:
                 continue
-            content = [t for t in tokens[opener + 1 :] if len(t.lemma) > 2 and not is_function_word(t.lemma, language)]
+            # the answer goes on after the sentence that opens it ("Так давайте вместе и приедете! Она сядет, посмотрит...")
+            rest = turn.tokens[opener + 1 : said[-1] + 1]
+            content = [t for t in rest if len(t.lemma) > 2 and not is_function_word(t.lemma, language)]
             if len(content) >= opts.answer_content_words:
                 return turn.text[tokens[0].start : tokens[-1].end]
     return None

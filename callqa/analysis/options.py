@@ -39,7 +39,7 @@ class AnalysisOptions:
     handling_window_turns: int = 2  # manager turns after an objection searched for its handling...
     handling_window_seconds: float = 60.0  # ...that start within this many seconds of it
     handled_min_share: float = 0.5  # share of handling parts that makes an objection "handled"
-    answer_content_words: int = 5  # ...or an answer in the manager's own words: content words after "но", "можно", "давайте"
+    answer_content_words: int = 7  # ...or an answer in the manager's own words: content words from "но", "можно", "давайте" on
     objection_weight: float = 0.3  # weight of objection handling in the overall score
     stop_word_penalty: StopWordPenalties = field(default_factory=StopWordPenalties)
     low_score_flag: float = 0.6  # overall below this flags the call for review

@@ -286,6 +286,18 @@ def test_objection_answered_in_the_managers_own_words_is_handled(ru_script):
     assert objection.answer == "Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей"
 
 
+def test_an_answer_goes_on_past_the_sentence_that_opens_it(ru_script):
+    result = analyze_transcript(
+        _dialogue(
+            ("client", "Я подумаю ещё, с женой посоветуюсь."),
+            ("manager", "Конечно. Так давайте вы с супругой вместе и приедете! Она посмотрит кухню, замерщик всё посчитает на месте."),
+        ),
+        ru_script,
+    )
+    [objection] = result.objections
+    assert objection.id == "think" and objection.handled and objection.answer == "Так давайте вы с супругой вместе и приедете"
+
+
 def test_courtesy_alone_does_not_handle_an_objection(ru_script):
     result = analyze_transcript(
         _dialogue(

@@ -1,6 +1,6 @@
 import pytest
 
-from callqa.analysis.matching import CallIndex, MatchParams, PhraseBatch, PhraseSet, expand_placeholders
+from callqa.analysis.matching import CallIndex, MatchParams, PhraseSet, expand_placeholders
 from callqa.analysis.stop_words import is_set_off
 from callqa.types import Segment, Word
 
@@ -167,19 +167,3 @@ def test_the_evidence_of_a_phrase_ending_in_an_open_slot_holds_the_name():
     [hit] = _find("my name is {manager}", "my name is tom brown from bright windows", language="en", placeholders={})
     assert hit.text == "my name is tom brown"  # two words a slot, without punctuation to stop at
 
-
-def test_a_phrase_half_said_within_one_turn_has_its_near_score_when_the_best_window_spans_two():
-    # The widest window takes words of the next turn too ("в какое время"); the sentence of the first turn still
-    # holds half the wording, which makes a sparse step uncertain instead of missing.
-    phrase = "в какие дни и в какое время ребенку удобно заниматься"
-    index = CallIndex(
-        [
-            Segment("manager", 0.0, 4.0, "Хорошо. Какие дни недели и какое время для занятий вам подходят?"),
-            Segment("client", 5.0, 6.0, "Выходные."),
-            Segment("manager", 7.0, 9.0, "Суббота, воскресенье — в какое время?"),
-        ],
-        "ru",
-    )
-    found = index.search_many(PhraseBatch([("schedule", PhraseSet([phrase], "ru"), MatchParams(0.8))], near=True), MANAGER)["schedule"]
-    assert not found.hits
-    assert 0.4 <= found.near_score < 0.8
