@@ -107,7 +107,7 @@ def script() -> None:
 def script_check(files) -> None:
     """Validate script files and list every problem with its place."""
     from callqa.errors import ScriptError
-    from callqa.scripts import load_script, recognise_type, step_phrases
+    from callqa.scripts import load_script, objection_phrases, recognise_objection, recognise_type, step_phrases
 
     bad = 0
     for path in files:
@@ -124,6 +124,10 @@ def script_check(files) -> None:
             match = recognise_type(step, s.language)
             kind = f"type {match.type.id}" if match.type else "no type"
             click.echo(f"  {step.id}: {kind} ({match.why}); {len(step_phrases(step, s.language))} wordings")
+        for objection in s.objections:
+            catalogue, why = recognise_objection(objection, s.language)
+            kind = f"catalogue objection {catalogue.id}" if catalogue else "no catalogue objection"
+            click.echo(f"  objection {objection.id}: {kind} ({why}); {len(objection_phrases(objection, s.language)[0])} client phrases")
     sys.exit(1 if bad else 0)
 
 

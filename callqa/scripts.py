@@ -26,6 +26,7 @@ __all__ = [
     "MANAGER_PLACEHOLDER",
     "NO_TYPE",
     "PLACEHOLDER",
+    "CatalogueObjection",
     "Objection",
     "Script",
     "Step",
@@ -35,6 +36,9 @@ __all__ = [
     "find_script",
     "is_sparse",
     "load_script",
+    "objection_phrases",
+    "objection_types",
+    "recognise_objection",
     "recognise_type",
     "step_phrases",
     "step_types",
@@ -133,11 +137,17 @@ class StepTypeCatalogue(_Model):
     step_types: list[StepType]
 
 
+class CatalogueObjection(Objection):
+    """An objection of a shipped catalogue: also a type that a script's own objection of few phrasings is recognised as."""
+
+    recognise: StepTypeRecognition = StepTypeRecognition()
+
+
 class Catalogue(_Model):
     """An includable file of stop-words and/or objections."""
 
     stop_words: list[StopWord] = []
-    objections: list[Objection] = []
+    objections: list[CatalogueObjection] = []
 
 
 def _location(loc: tuple) -> str:
@@ -200,17 +210,18 @@ def _duplicates(data: dict, name: str, problems: list[str]) -> None:
             seen.add(ident)
 
 
-def _phrase_fields(items: Script | Catalogue):
+def _phrase_fields(items: Script | Catalogue | StepTypeCatalogue):
     """(location, phrase) of every phrase of a script or catalogue file."""
-    for i, step in enumerate(getattr(items, "steps", [])):
-        yield from ((f"steps[{i}].phrases[{j}]", p) for j, p in enumerate(step.phrases))
-    for i, objection in enumerate(items.objections):
+    for field in ("steps", "step_types"):
+        for i, step in enumerate(getattr(items, field, [])):
+            yield from ((f"{field}[{i}].phrases[{j}]", p) for j, p in enumerate(step.phrases))
+    for i, objection in enumerate(getattr(items, "objections", [])):
         yield from ((f"objections[{i}].client_phrases[{j}]", p) for j, p in enumerate(objection.client_phrases))
         for k, part in enumerate(objection.handling):
             yield from ((f"objections[{i}].handling[{k}].phrases[{j}]", p) for j, p in enumerate(part.phrases))
 
 
-def _check_phrases(items: Script | Catalogue, placeholders: dict, name: str, problems: list[str]) -> None:
+def _check_phrases(items: Script | Catalogue | StepTypeCatalogue, placeholders: dict, name: str, problems: list[str]) -> None:
     for where, phrase in _phrase_fields(items):
         for placeholder in PLACEHOLDER.findall(phrase):
             if placeholder not in placeholders and placeholder != MANAGER_PLACEHOLDER:
@@ -282,6 +293,8 @@ def step_types(language: str) -> dict[str, StepType]:
     problems: list[str] = []
     data = _read_yaml(path, problems)
     catalogue = _validate(StepTypeCatalogue, data, path.name, problems) if data is not None else None
+    if catalogue is not None:
+        _check_phrases(catalogue, {"company": []}, path.name, problems)
     if problems or catalogue is None:
         raise ScriptError(problems)
     return {t.id: t for t in catalogue.step_types}
@@ -303,23 +316,66 @@ def recognise_type(step: Step, language: str) -> TypeMatch:
         return TypeMatch(None, "opted out (type: none)")
     if step.type:
         return TypeMatch(types[step.type], "named by the script")
-    parts = set(re.split(r"[_.-]", step.id))
-    lemmas = {token.lemma for token in lemmatize(step.name.lower(), language)}
+    found, why = _recognise(step.id, step.name, {t.id: t.recognise for t in types.values()}, language)
+    return TypeMatch(types[found] if found else None, why)
+
+
+def _recognise(item_id: str, name: str, candidates: dict[str, StepTypeRecognition], language: str) -> tuple[str | None, str]:
+    """The candidate an item's name and id point to most, and why; none where two point alike or only a part of the id does."""
+    parts = set(re.split(r"[_.-]", item_id))
+    lemmas = {token.lemma for token in lemmatize(name.lower(), language)}
     ranked = []
-    for t in types.values():
-        words, ids = sorted(lemmas & set(t.recognise.name_words)), sorted((parts | {step.id}) & set(t.recognise.ids))
+    for candidate, recognise in candidates.items():
+        words, ids = sorted(lemmas & set(recognise.name_words)), sorted((parts | {item_id}) & set(recognise.ids))
         # A name word or the whole id weighs 2, a part of the id 1: one part alone ("visit" in first_visit) is too little.
-        score = 2 * len(words) + sum(2 if i == step.id else 1 for i in ids)
+        score = 2 * len(words) + sum(2 if i == item_id else 1 for i in ids)
         if score >= 2:
             why = "; ".join(filter(None, [f"its name: {', '.join(words)}" if words else "", f"its id: {', '.join(ids)}" if ids else ""]))
-            ranked.append((score, t.id, why))
+            ranked.append((score, candidate, why))
     ranked.sort(reverse=True)
     if not ranked:
-        return TypeMatch(None, "no type fits its id or name")
+        return None, "no type fits its id or name"
     if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
         tied = " and ".join(sorted(r[1] for r in ranked if r[0] == ranked[0][0]))
-        return TypeMatch(None, f"its id and name fit {tied} alike: name one with `type:`")
-    return TypeMatch(types[ranked[0][1]], ranked[0][2])
+        return None, f"its id and name fit {tied} alike: name one with `type:`"
+    return ranked[0][1], ranked[0][2]
+
+
+@cache
+def objection_types(language: str) -> dict[str, CatalogueObjection]:
+    """The objections of the language's shipped catalogue (`<language>-objections.yaml`) that say how they are
+    recognised, by id; none where there is no catalogue."""
+    path = STEP_TYPES_DIR / f"{language}-objections.yaml"
+    if not path.is_file():
+        return {}
+    problems: list[str] = []
+    data = _read_yaml(path, problems)
+    catalogue = _validate(Catalogue, data, path.name, problems) if data is not None else None
+    if catalogue is not None:
+        _check_phrases(catalogue, {}, path.name, problems)
+    if problems or catalogue is None:
+        raise ScriptError(problems)
+    return {o.id: o for o in catalogue.objections if o.recognise.ids or o.recognise.name_words}
+
+
+def recognise_objection(objection: Objection, language: str) -> tuple[CatalogueObjection | None, str]:
+    """The catalogue objection a script's own objection is one of (an English script's `too_expensive` is `price`), and why."""
+    types = objection_types(language)
+    if objection.id in types:
+        return types[objection.id], "its id"
+    found, why = _recognise(objection.id, objection.name, {o.id: o.recognise for o in types.values()}, language)
+    return (types[found] if found else None), why
+
+
+def objection_phrases(objection: Objection, language: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The client phrases an objection is detected with, and each handling part's phrases: its own, then, for an
+    objection of at most SPARSE_WORDINGS client phrases, those of the catalogue objection it was recognised as."""
+    matched = recognise_objection(objection, language)[0] if len(objection.client_phrases) <= SPARSE_WORDINGS else None
+    if matched is None:
+        return list(objection.client_phrases), {p.id: list(p.phrases) for p in objection.handling}
+    extra = {p.id: p.phrases for p in matched.handling}
+    handling = {p.id: list(dict.fromkeys([*p.phrases, *extra.get(p.id, [])])) for p in objection.handling}
+    return list(dict.fromkeys([*objection.client_phrases, *matched.client_phrases])), handling
 
 
 # A step with this many wordings of its own or fewer is filled in (its type's wordings, its key words):

@@ -2,7 +2,18 @@ import pytest
 from samples import SCRIPTS
 
 from callqa.errors import ScriptError
-from callqa.scripts import SPARSE_WORDINGS, Step, find_script, load_script, recognise_type, step_phrases, step_types
+from callqa.scripts import (
+    SPARSE_WORDINGS,
+    Objection,
+    Step,
+    find_script,
+    load_script,
+    objection_phrases,
+    recognise_objection,
+    recognise_type,
+    step_phrases,
+    step_types,
+)
 
 
 @pytest.mark.parametrize("name", ["stroydom-inbound.yaml", "brightwindows-outbound-en.yaml"])
@@ -143,3 +154,56 @@ def test_an_unknown_step_type_is_a_problem_with_its_place(tmp_path):
     with pytest.raises(ScriptError) as err:
         load_script(path)
     assert "s.yaml, steps[0].type: unknown step type 'budgett' (known: greeting," in str(err.value)
+
+
+def _objection(**fields):
+    return Objection.model_validate(
+        {"name": "Возражение", "client_phrases": ["одна фраза"], "handling": [{"id": "acknowledge", "phrases": ["понимаю"]}]} | fields
+    )
+
+
+@pytest.mark.parametrize(
+    "objection, language, expected",
+    [
+        (_objection(id="too_expensive", name="It's too expensive"), "en", "price"),
+        (_objection(id="talk_to_spouse", name="I need to talk to my spouse"), "en", "think"),
+        (_objection(id="other_quotes", name="I already have quotes from other installers"), "en", "competitor_cheaper"),
+        (_objection(id="roof_not_suitable", name="My roof probably isn't suitable"), "en", None),
+        (_objection(id="dorogo", name="Дороговато"), "ru", "price"),
+        (_objection(id="price", name="Дорого"), "ru", "price"),
+    ],
+)
+def test_a_scripts_objection_is_recognised_as_a_catalogue_one(objection, language, expected):
+    catalogue, why = recognise_objection(objection, language)
+    assert (catalogue.id if catalogue else None) == expected, why
+
+
+def test_an_objection_of_few_phrases_takes_its_catalogue_ones_and_its_answers():
+    own = _objection(
+        id="too_expensive",
+        name="It's too expensive",
+        client_phrases=["that's too expensive"],
+        handling=[{"id": "acknowledge", "phrases": ["i understand"]}, {"id": "warranty", "phrases": ["ten year warranty"]}],
+    )
+    client, handling = objection_phrases(own, "en")
+    assert client[0] == "that's too expensive" and "(i|we) can't afford (that|it)" in client
+    assert handling["acknowledge"][0] == "i understand" and len(handling["acknowledge"]) > 1
+    assert handling["warranty"] == ["ten year warranty"]  # a part the catalogue has not: its own phrases only
+    described = own.model_copy(update={"client_phrases": ["a", "b", "c", "d"]})
+    assert objection_phrases(described, "en")[0] == ["a", "b", "c", "d"]  # four phrasings: the author has described it
+
+
+def test_a_catalogue_with_a_phrase_of_several_words_in_one_alternative_is_refused(tmp_path, monkeypatch):
+    import callqa.scripts as scripts
+
+    (tmp_path / "ru-steps.yaml").write_text(
+        "step_types:\n  - {id: greeting, name: Приветствие, phrases: ['(добрый день|здравствуйте) {company}']}\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(scripts, "STEP_TYPES_DIR", tmp_path)
+    scripts.step_types.cache_clear()
+    try:
+        with pytest.raises(ScriptError) as raised:
+            scripts.step_types("ru")
+    finally:
+        scripts.step_types.cache_clear()  # the shipped catalogue again for the tests after
+    assert "ru-steps.yaml, step_types[0].phrases[0]: each alternative in (word|word) is one word" in raised.value.problems[0]

@@ -9,7 +9,7 @@ from callqa.analysis.keywords import StepKeys, step_keys
 from callqa.analysis.matching import MatchParams, PhraseBatch, PhraseSet
 from callqa.analysis.nlp import lemmatize
 from callqa.analysis.options import AnalysisOptions
-from callqa.scripts import Script, step_phrases
+from callqa.scripts import Script, objection_phrases, step_phrases
 
 __all__ = ["SIDES", "CompiledScript", "compile_script"]
 
@@ -43,13 +43,14 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
     step, detect, handle = (_params(t, opts) for t in (opts.step_threshold, opts.objection_threshold, opts.handling_threshold))
     stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
     phrases = {s.id: step_phrases(s, lang) for s in script.steps}
+    said = {o.id: objection_phrases(o, lang) for o in script.objections}
     compiled = CompiledScript(
         steps={
             side: PhraseBatch([(s.id, PhraseSet(phrases[s.id], lang, places), step) for s in script.steps if s.speaker == side], near=True) for side in SIDES
         },
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
-        objections=PhraseBatch([(o.id, PhraseSet(o.client_phrases, lang, places), detect) for o in script.objections]),
-        handling=PhraseBatch([((o.id, p.id), PhraseSet(p.phrases, lang, places), handle) for o in script.objections for p in o.handling]),
+        objections=PhraseBatch([(o.id, PhraseSet(said[o.id][0], lang, places), detect) for o in script.objections]),
+        handling=PhraseBatch([((o.id, p), PhraseSet(texts, lang, places), handle) for o in script.objections for p, texts in said[o.id][1].items()]),
         not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
         keys=step_keys(script),
         wordings={step_id: len(texts) for step_id, texts in phrases.items()},

@@ -322,3 +322,33 @@ def test_courtesy_alone_does_not_handle_an_objection(ru_script):
 def test_catalogue_objections_said_in_everyday_words(ru_script, said, expected):
     result = analyze_transcript(_dialogue(("client", said), ("manager", "Понимаю.")), ru_script)
     assert [o.id for o in result.objections] == expected
+
+
+def test_an_objection_of_the_scripts_own_is_also_said_in_its_catalogue_words(tmp_path):
+    from callqa.scripts import load_script
+
+    path = tmp_path / "solar.yaml"
+    path.write_text(
+        """
+id: solar
+version: 1
+language: en
+name: Solar survey
+steps:
+  - {id: greeting, name: Greeting with the company name, phrases: ["hello this is sunny roofs"]}
+objections:
+  - id: too_expensive
+    name: It's too expensive
+    client_phrases: ["that's too expensive"]
+    handling:
+      - {id: acknowledge, phrases: ["i understand it's a big investment"]}
+      - {id: alternative, phrases: ["with a solar loan you pay nothing upfront"]}
+""",
+        encoding="utf-8",
+    )
+    result = analyze_transcript(
+        _dialogue(("client", "Honestly, we can't afford that right now."), ("manager", "I hear you. We do have a payment plan, though.")),
+        load_script(path),
+    )
+    [objection] = result.objections
+    assert objection.id == "too_expensive" and objection.handling_found == ["acknowledge", "alternative"]

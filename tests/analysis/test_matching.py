@@ -166,4 +166,3 @@ def test_the_evidence_of_a_phrase_ending_in_an_open_slot_holds_the_name():
     assert hit.text == "Меня зовут Олег"  # up to the sentence's end
     [hit] = _find("my name is {manager}", "my name is tom brown from bright windows", language="en", placeholders={})
     assert hit.text == "my name is tom brown"  # two words a slot, without punctuation to stop at
-
