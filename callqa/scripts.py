@@ -82,6 +82,8 @@ class StopWord(_Model):
     # Words that make it another word when said right before it, with no punctuation
     # between ("какого типа, кирпич?", "what kind of frames"); compared as lemmas.
     not_after: list[Phrase] = []
+    # Words that make it another word when said right after it ("как бы вам удобнее" asks, it is no filler).
+    not_before: list[Phrase] = []
 
 
 class HandlingPart(_Model):

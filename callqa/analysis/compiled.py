@@ -22,7 +22,8 @@ class CompiledScript:
     stop_words: PhraseBatch
     objections: PhraseBatch
     handling: PhraseBatch
-    not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word
+    not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word said before it...
+    not_before: dict[str, frozenset[str]]  # ...or after it
     keys: dict[str, StepKeys]  # per step: the words specific to it, weighed (see keywords.py)
     wordings: dict[str, int]  # per step: how many wordings it is matched with (its own and its type's)
 
@@ -52,6 +53,7 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
         objections=PhraseBatch([(o.id, PhraseSet(said[o.id][0], lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p), PhraseSet(texts, lang, places), handle) for o in script.objections for p, texts in said[o.id][1].items()]),
         not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
+        not_before={w.id: frozenset(t.lemma for word in w.not_before for t in lemmatize(word, lang)) for w in script.stop_words},
         keys=step_keys(script),
         wordings={step_id: len(texts) for step_id, texts in phrases.items()},
     )

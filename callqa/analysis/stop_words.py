@@ -9,7 +9,7 @@ from callqa.analysis.nlp import Token
 from callqa.analysis.results import StopWordHit
 from callqa.scripts import Script, StopWord
 
-__all__ = ["find_stop_words", "is_set_off", "word_before"]
+__all__ = ["find_stop_words", "is_set_off", "word_after", "word_before"]
 
 # Discourse particles a filler leans on when the recogniser wrote no punctuation ("ну короче").
 _DISCOURSE = frozenset({"ну", "вот"})
@@ -21,6 +21,14 @@ def word_before(index: CallIndex, hit: Hit) -> Token | None:
     if first == 0 or parted_from_previous(turn, first):
         return None
     return turn.tokens[first - 1]
+
+
+def word_after(index: CallIndex, hit: Hit) -> Token | None:
+    """The word said right after a hit in its turn, if no punctuation stands between them."""
+    turn, last = index.turns[hit.turn], hit.tokens[1]
+    if last + 1 >= len(turn.tokens) or parted_from_previous(turn, last + 1):
+        return None
+    return turn.tokens[last + 1]
 
 
 def is_set_off(index: CallIndex, hit: Hit) -> bool:
@@ -38,6 +46,10 @@ def _counts(word: StopWord, hit: Hit, index: CallIndex, compiled: CompiledScript
         previous = word_before(index, hit)
         if previous is not None and previous.lemma in compiled.not_after[word.id]:
             return False  # "какого типа": the noun, not the filler
+    if word.not_before:
+        following = word_after(index, hit)
+        if following is not None and following.lemma in compiled.not_before[word.id]:
+            return False  # "как бы вам удобнее": a question, not the filler
     return not word.filler or is_set_off(index, hit)
 
 

@@ -240,6 +240,17 @@ def test_stop_word_not_after_a_modifier(ru_script):
     assert [h.id for h in result.stop_words] == ["tipa"]
 
 
+def test_stop_word_not_before_a_word_that_makes_it_a_question(ru_script):
+    result = analyze_transcript(
+        _dialogue(
+            ("manager", "Как бы вам удобнее, в среду или в пятницу?"),
+            ("manager", "Это у нас как бы базовая вещь."),
+        ),
+        ru_script,
+    )
+    assert [h.id for h in result.stop_words] == ["kak_by"] and result.stop_words[0].start >= 3.5  # the second turn's
+
+
 def test_manager_introducing_by_short_name(ru_script):
     transcript = _dialogue(("manager", "Здравствуйте, это СтройДом, Аня на линии."))
     result = analyze_transcript(transcript, ru_script, manager="Анна Иванова")
