@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
@@ -286,20 +286,29 @@ STEP_TYPES_DIR = CHECKOUT_DIR / "scripts_library" / "catalogues"
 NO_TYPE = "none"
 
 
+_C = TypeVar("_C", StepTypeCatalogue, Catalogue)
+
+
+def _shipped_catalogue(name: str, model: type[_C], placeholders: dict) -> _C | None:
+    """A catalogue shipped in scripts_library/catalogues, validated like a script; None where there is none."""
+    path = STEP_TYPES_DIR / name
+    if not path.is_file():
+        return None
+    problems: list[str] = []
+    data = _read_yaml(path, problems)
+    catalogue = _validate(model, data, path.name, problems) if data is not None else None
+    if catalogue is not None:
+        _check_phrases(catalogue, placeholders, path.name, problems)
+    if problems or catalogue is None:
+        raise ScriptError(problems)
+    return catalogue
+
+
 @cache
 def step_types(language: str) -> dict[str, StepType]:
     """The step types shipped for a language (`<language>-steps.yaml`), by id; none where there is no catalogue."""
-    path = STEP_TYPES_DIR / f"{language}-steps.yaml"
-    if not path.is_file():
-        return {}
-    problems: list[str] = []
-    data = _read_yaml(path, problems)
-    catalogue = _validate(StepTypeCatalogue, data, path.name, problems) if data is not None else None
-    if catalogue is not None:
-        _check_phrases(catalogue, {"company": []}, path.name, problems)
-    if problems or catalogue is None:
-        raise ScriptError(problems)
-    return {t.id: t for t in catalogue.step_types}
+    catalogue = _shipped_catalogue(f"{language}-steps.yaml", StepTypeCatalogue, {"company": []})
+    return {t.id: t for t in catalogue.step_types} if catalogue else {}
 
 
 @dataclass(frozen=True)
@@ -347,17 +356,8 @@ def _recognise(item_id: str, name: str, candidates: dict[str, StepTypeRecognitio
 def objection_types(language: str) -> dict[str, CatalogueObjection]:
     """The objections of the language's shipped catalogue (`<language>-objections.yaml`) that say how they are
     recognised, by id; none where there is no catalogue."""
-    path = STEP_TYPES_DIR / f"{language}-objections.yaml"
-    if not path.is_file():
-        return {}
-    problems: list[str] = []
-    data = _read_yaml(path, problems)
-    catalogue = _validate(Catalogue, data, path.name, problems) if data is not None else None
-    if catalogue is not None:
-        _check_phrases(catalogue, {}, path.name, problems)
-    if problems or catalogue is None:
-        raise ScriptError(problems)
-    return {o.id: o for o in catalogue.objections if o.recognise.ids or o.recognise.name_words}
+    catalogue = _shipped_catalogue(f"{language}-objections.yaml", Catalogue, {})
+    return {o.id: o for o in catalogue.objections if o.recognise.ids or o.recognise.name_words} if catalogue else {}
 
 
 def recognise_objection(objection: Objection, language: str) -> tuple[CatalogueObjection | None, str]:

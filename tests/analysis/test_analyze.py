@@ -284,41 +284,22 @@ def test_handling_said_long_after_the_objection_does_not_count(ru_script):
     assert analyze_transcript(early, ru_script).objections[0].handled  # the same words within the window do count
 
 
-def test_objection_answered_in_the_managers_own_words_is_handled(ru_script):
-    result = analyze_transcript(
-        _dialogue(
-            ("client", "Честно говоря, дороговато."),
-            ("manager", "Понимаю. Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей."),
-        ),
-        ru_script,
-    )
-    [objection] = result.objections
-    assert objection.id == "price" and objection.handled
-    assert objection.answer == "Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей"
-
-
-def test_an_answer_goes_on_past_the_sentence_that_opens_it(ru_script):
-    result = analyze_transcript(
-        _dialogue(
-            ("client", "Я подумаю ещё, с женой посоветуюсь."),
-            ("manager", "Конечно. Так давайте вы с супругой вместе и приедете! Она посмотрит кухню, замерщик всё посчитает на месте."),
-        ),
-        ru_script,
-    )
-    [objection] = result.objections
-    assert objection.id == "think" and objection.handled and objection.answer == "Так давайте вы с супругой вместе и приедете"
-
-
-def test_courtesy_alone_does_not_handle_an_objection(ru_script):
-    result = analyze_transcript(
-        _dialogue(
-            ("client", "Честно говоря, дороговато."),
-            ("manager", "Ну да, недёшево, что поделать. Во вторник в девять утра можете?"),
-        ),
-        ru_script,
-    )
-    [objection] = result.objections
-    assert objection.id == "price" and not objection.handled and objection.answer is None
+@pytest.mark.parametrize(
+    ("client", "manager", "handled", "answer"),
+    [
+        # an argument in the manager's own words, no script part said
+        ("Честно говоря, дороговато.", "Понимаю. Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей.", True,
+         "Но это максимальный тариф со всеми интеграциями, базовый стоит девятьсот рублей"),
+        # the answer goes on past the sentence that opens it
+        ("Я подумаю ещё, с женой посоветуюсь.", "Конечно. Так давайте вы с супругой вместе и приедете! Она посмотрит кухню, замерщик всё посчитает на месте.",
+         True, "Так давайте вы с супругой вместе и приедете"),
+        # a courtesy alone, then another topic
+        ("Честно говоря, дороговато.", "Ну да, недёшево, что поделать. Во вторник в девять утра можете?", False, None),
+    ],
+)  # fmt: skip
+def test_an_objection_answered_in_the_managers_own_words(ru_script, client, manager, handled, answer):
+    [objection] = analyze_transcript(_dialogue(("client", client), ("manager", manager)), ru_script).objections
+    assert (objection.handled, objection.answer) == (handled, answer)
 
 
 @pytest.mark.parametrize(
