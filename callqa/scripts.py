@@ -42,6 +42,7 @@ __all__ = [
     "recognise_type",
     "step_phrases",
     "step_types",
+    "stop_word_rules",
 ]
 
 # Filled for each call with the manager's first name from its metadata; any
@@ -358,6 +359,23 @@ def objection_types(language: str) -> dict[str, CatalogueObjection]:
     recognised, by id; none where there is no catalogue."""
     catalogue = _shipped_catalogue(f"{language}-objections.yaml", Catalogue, {})
     return {o.id: o for o in catalogue.objections if o.recognise.ids or o.recognise.name_words} if catalogue else {}
+
+
+@cache
+def known_stop_words(language: str) -> dict[str, StopWord]:
+    """The stop-words of the language's shipped catalogue (`<language>-stop-words.yaml`), by phrase."""
+    catalogue = _shipped_catalogue(f"{language}-stop-words.yaml", Catalogue, {})
+    return {" ".join(w.phrase.lower().split()): w for w in catalogue.stop_words} if catalogue else {}
+
+
+def stop_word_rules(word: StopWord, language: str) -> StopWord:
+    """A script's stop-word with the catalogue's way of telling it from the ordinary word: a phrase the catalogue
+    knows, written with no `not_after`/`not_before` of its own, takes the catalogue's; where those tell the filler
+    apart, `filler: true` needs no punctuation around it ("it's kind of our best one", "what kind of roof")."""
+    known = known_stop_words(language).get(" ".join(word.phrase.lower().split()))
+    if known is None or word.not_after or word.not_before or not (known.not_after or known.not_before):
+        return word
+    return word.model_copy(update={"not_after": known.not_after, "not_before": known.not_before, "filler": word.filler and known.filler})
 
 
 def recognise_objection(objection: Objection, language: str) -> tuple[CatalogueObjection | None, str]:

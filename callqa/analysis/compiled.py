@@ -9,7 +9,7 @@ from callqa.analysis.keywords import StepKeys, step_keys
 from callqa.analysis.matching import MatchParams, PhraseBatch, PhraseSet
 from callqa.analysis.nlp import lemmatize
 from callqa.analysis.options import AnalysisOptions
-from callqa.scripts import Script, objection_phrases, step_phrases
+from callqa.scripts import Script, StopWord, objection_phrases, step_phrases, stop_word_rules
 
 __all__ = ["SIDES", "CompiledScript", "compile_script"]
 
@@ -22,6 +22,7 @@ class CompiledScript:
     stop_words: PhraseBatch
     objections: PhraseBatch
     handling: PhraseBatch
+    stop_word_rules: dict[str, StopWord]  # per stop-word: how it is told from the ordinary word (see scripts.stop_word_rules)
     not_after: dict[str, frozenset[str]]  # per stop-word: lemmas that make it another word said before it...
     not_before: dict[str, frozenset[str]]  # ...or after it
     keys: dict[str, StepKeys]  # per step: the words specific to it, weighed (see keywords.py)
@@ -45,6 +46,7 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
     stop = MatchParams(opts.stop_word_threshold, opts.token_floor, opts.short_word_floor, 0.0, opts.function_word_weight, extra_words=0)  # the words as written
     phrases = {s.id: step_phrases(s, lang) for s in script.steps}
     said = {o.id: objection_phrases(o, lang) for o in script.objections}
+    rules = {w.id: stop_word_rules(w, lang) for w in script.stop_words}
     compiled = CompiledScript(
         steps={
             side: PhraseBatch([(s.id, PhraseSet(phrases[s.id], lang, places), step) for s in script.steps if s.speaker == side], near=True) for side in SIDES
@@ -52,8 +54,9 @@ def compile_script(script: Script, opts: AnalysisOptions, values: dict[str, tupl
         stop_words=PhraseBatch([(w.id, PhraseSet([w.phrase], lang, forms=True), stop) for w in script.stop_words]),
         objections=PhraseBatch([(o.id, PhraseSet(said[o.id][0], lang, places), detect) for o in script.objections]),
         handling=PhraseBatch([((o.id, p), PhraseSet(texts, lang, places), handle) for o in script.objections for p, texts in said[o.id][1].items()]),
-        not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in script.stop_words},
-        not_before={w.id: frozenset(t.lemma for word in w.not_before for t in lemmatize(word, lang)) for w in script.stop_words},
+        stop_word_rules=rules,
+        not_after={w.id: frozenset(t.lemma for word in w.not_after for t in lemmatize(word, lang)) for w in rules.values()},
+        not_before={w.id: frozenset(t.lemma for word in w.not_before for t in lemmatize(word, lang)) for w in rules.values()},
         keys=step_keys(script),
         wordings={step_id: len(texts) for step_id, texts in phrases.items()},
     )

@@ -42,6 +42,7 @@ def is_set_off(index: CallIndex, hit: Hit) -> bool:
 
 
 def _counts(word: StopWord, hit: Hit, index: CallIndex, compiled: CompiledScript) -> bool:
+    word = compiled.stop_word_rules[word.id]
     if word.not_after:
         previous = word_before(index, hit)
         if previous is not None and previous.lemma in compiled.not_after[word.id]:

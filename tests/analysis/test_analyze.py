@@ -344,3 +344,28 @@ objections:
     )
     [objection] = result.objections
     assert objection.id == "too_expensive" and objection.handling_found == ["acknowledge", "alternative"]
+
+
+def test_a_scripts_filler_takes_the_catalogues_way_of_telling_it_from_the_ordinary_word(tmp_path):
+    from callqa.scripts import load_script
+
+    path = tmp_path / "desk.yaml"
+    path.write_text(
+        """
+id: desk
+version: 1
+language: en
+name: Desk delivery
+steps:
+  - {id: greeting, name: Greeting with the company name, phrases: ["hello this is oak desks"]}
+stop_words:
+  - {id: kind_of, phrase: "kind of", severity: minor, filler: true}
+""",
+        encoding="utf-8",
+    )
+    result = analyze_transcript(
+        _dialogue(("manager", "It's kind of our most popular one."), ("manager", "And what kind of floor is it, wood or tile?")),
+        load_script(path),
+    )
+    # no punctuation around the filler, yet it counts; "what kind of floor" is the noun
+    assert [h.id for h in result.stop_words] == ["kind_of"] and result.stop_words[0].start < 3.5
