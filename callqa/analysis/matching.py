@@ -79,7 +79,8 @@ class Found:
 
     hits: list[Hit]  # separate occurrences, best first
     near_score: float  # best score under the threshold...
-    near_unreliable: bool  # ...and whether it lies in speech the recogniser was unsure of
+    near_unreliable: bool  # ...and whether it lies in speech the recogniser was unsure of...
+    near_at: tuple[int, float, float] | None = None  # ...and where: turn, start and end of its words
 
 
 def best_hit(hits: list[Hit]) -> Hit | None:
@@ -456,6 +457,7 @@ class CallIndex:
                         positions = range(int(stream.position[a]), int(stream.position[b]) + 1)
                         results[key].near_score = score
                         results[key].near_unreliable = not all(turn.reliable[p] for p in positions)
+                        results[key].near_at = (turn.index, turn.times[positions[0]][0], turn.times[positions[-1]][1])
 
     @staticmethod
     def _windows(credit, best_word, group: _Group, rows: np.ndarray, cols: np.ndarray):

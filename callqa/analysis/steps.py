@@ -64,7 +64,11 @@ def find_steps(
         key = keyed.get(step.id)
         key = key if key is not None and key.weight >= 1 else None
         half_said = opts.partial_match if compiled.wordings[step.id] <= SPARSE_WORDINGS else opts.partial_match_with_type
-        partial = key is not None or (is_sparse(step) and near.near_score >= half_said)
+        # A wording half said inside another step's evidence was that step, not this one.
+        elsewhere = near.near_at is not None and any(
+            h is not None and h.turn == near.near_at[0] and h.start < near.near_at[2] and near.near_at[1] < h.end for h in evidence
+        )
+        partial = key is not None or (is_sparse(step) and near.near_score >= half_said and not elsewhere)
         # A call that follows the script elsewhere more likely says this step in other words than skips it.
         others = len(script.steps) - 1
         followed = others > 0 and sum(h is not None for h in evidence) / others >= opts.followed_share

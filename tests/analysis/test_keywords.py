@@ -101,3 +101,30 @@ def test_a_step_not_found_in_a_call_that_follows_the_script_elsewhere_is_uncerta
     assert _reasons(script, "Добрый день, техцентр Мотор.", "Какой сейчас пробег?", "Давайте запишу вас на завтра.")["phone"] == "call_follows_script"
     # one of three found: nothing speaks for it, so it is missing
     assert _statuses(script, "Добрый день, техцентр Мотор.", "Ну всё, до свидания.")["phone"] == ("missing", None)
+
+
+def test_a_wording_half_said_inside_another_steps_evidence_is_no_doubt(tmp_path):
+    path = tmp_path / "garage.yaml"
+    path.write_text(
+        """
+id: garage
+version: 1
+language: ru
+name: Автосервис
+steps:
+  - {id: mileage, name: Уточнение пробега, type: none, phrases: ["какой сейчас пробег автомобиля"]}
+  - {id: visit, name: Договориться о визите, type: none, phrases: ["когда удобно привезти автомобиль"]}
+  - {id: phone, name: Уточнение номера телефона, type: none, phrases: ["подтвердите ваш номер телефона"]}
+  - {id: bye, name: Прощание, type: none, phrases: ["всего доброго до свидания"]}
+""",
+        encoding="utf-8",
+    )
+    garage = load_script(path)
+    # "когда ... автомобиля" half says the visit's wording, but inside the sentence that was the mileage question
+    inside = _steps(garage, "Какой сейчас пробег автомобиля, когда его смотрели?")
+    assert inside["mileage"].status == "found" and inside["visit"].status == "missing"
+    # the same half wording in a turn of its own is doubt: a person should look
+    said = [("manager", "Какой сейчас пробег?"), ("client", "Девяносто тысяч."), ("manager", "А автомобиль когда смотрели?")]
+    segments = [{"speaker": who, "start": i * 5.0, "end": i * 5.0 + 4, "text": text} for i, (who, text) in enumerate(said)]
+    apart = {s.id: s for s in analyze_transcript(transcript_from_dict({"segments": segments}), garage).steps}
+    assert apart["visit"].status == "uncertain" and apart["visit"].uncertain_because == "partial_evidence"
