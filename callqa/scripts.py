@@ -173,9 +173,40 @@ def _message(error: ErrorDetails) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
+# A script is a page or two of YAML written by a person: anything far larger, or built with anchors and
+# aliases (the way a 1 KB "billion laughs" file expands to gigabytes), is refused before it is parsed.
+MAX_SCRIPT_BYTES = 1024 * 1024
+MAX_YAML_DEPTH = 32
+
+
+def _yaml_shape_problem(text: str) -> str | None:
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return "anchors and aliases (&name, *name, <<) are not allowed in scripts: write the values out"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return f"nested deeper than {MAX_YAML_DEPTH} levels"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _read_yaml(path: Path, problems: list[str]) -> dict | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.is_dir():
+            problems.append(f"{path.name}: is a folder, not a script file ({path})")
+            return None
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            problems.append(f"{path.name}: larger than {MAX_SCRIPT_BYTES // 1024} KB; a script is a page or two of YAML")
+            return None
+        text = path.read_text(encoding="utf-8")
+        shape = _yaml_shape_problem(text)
+        if shape:
+            problems.append(f"{path.name}: {shape}")
+            return None
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         problems.append(f"{path.name}: file not found ({path})")
         return None
@@ -186,6 +217,9 @@ def _read_yaml(path: Path, problems: list[str]) -> dict | None:
         return None
     except UnicodeDecodeError:
         problems.append(f"{path.name}: not a UTF-8 text file")
+        return None
+    except OSError as exc:
+        problems.append(f"{path.name}: cannot be read ({exc.strerror or exc})")
         return None
     if not isinstance(data, dict):
         problems.append(f"{path.name}: must be a YAML mapping (id:, version:, steps: ...)")
@@ -236,6 +270,15 @@ def _check_phrases(items: Script | Catalogue | StepTypeCatalogue, placeholders: 
             problems.append(f"{name}, {where}: each alternative in (word|word) is one word; write another phrase for longer ones")
 
 
+def _inside_allowed(path: Path, script_folder: Path) -> bool:
+    """Whether an included file (links followed) lies in the script's folder or among the catalogues shipped with callqa."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any(resolved.is_relative_to(folder.resolve()) for folder in (script_folder, STEP_TYPES_DIR))
+
+
 def _merge(base: list, own: list) -> list:
     # The script's own entries win over catalogue entries with the same id.
     own_ids = {item.id for item in own}
@@ -253,8 +296,16 @@ def load_script(path: Path | str) -> Script:
     stop_words: list[StopWord] = []
     objections: list[Objection] = []
     catalogues: list[tuple[Catalogue, str]] = []
-    for i, include in enumerate(data.get("include") or []):
+    includes = data.get("include") or []
+    if not isinstance(includes, list):
+        includes = []  # the schema lists it once ("include: Input should be a valid list"), not once per letter
+    for i, include in enumerate(includes):
         include_path = path.parent / str(include)
+        if not _inside_allowed(include_path, path.parent):
+            problems.append(
+                f"{path.name}, include[{i}]: {include} is outside the script's folder and the shipped catalogues; copy the catalogue next to the script"
+            )
+            continue
         if not include_path.is_file():
             problems.append(f"{path.name}, include[{i}]: file {include} not found next to the script")
             continue
@@ -427,10 +478,7 @@ def find_script(ref: str, scripts_dir: Path) -> Script:
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return load_script(path)
     for candidate in sorted(scripts_dir.glob("*.y*ml")):
-        try:
-            head = yaml.safe_load(candidate.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
-            continue
+        head = _read_yaml(candidate, [])  # a broken file among the scripts is not the one asked for
         if isinstance(head, dict) and head.get("id") == ref:
             return load_script(candidate)
     raise ScriptError([f"no script with id {ref!r} in {scripts_dir}"])

@@ -4,6 +4,7 @@ from samples import SCRIPTS
 from callqa.errors import ScriptError
 from callqa.scripts import (
     SPARSE_WORDINGS,
+    STEP_TYPES_DIR,
     Objection,
     Step,
     find_script,
@@ -207,3 +208,49 @@ def test_a_catalogue_with_a_phrase_of_several_words_in_one_alternative_is_refuse
     finally:
         scripts.step_types.cache_clear()  # the shipped catalogue again for the tests after
     assert "ru-steps.yaml, step_types[0].phrases[0]: each alternative in (word|word) is one word" in raised.value.problems[0]
+
+
+_SCRIPT_HEAD = "id: s\nversion: 1\nlanguage: ru\nname: S\nsteps:\n  - {id: a, name: A, phrases: [добрый день]}\n"
+
+
+def _problems(path):
+    with pytest.raises(ScriptError) as raised:
+        load_script(path)
+    return raised.value.problems
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+    )
+    (tmp_path / "bomb.yaml").write_text(_SCRIPT_HEAD + bomb, encoding="utf-8")
+    assert _problems(tmp_path / "bomb.yaml") == ["bomb.yaml: anchors and aliases (&name, *name, <<) are not allowed in scripts: write the values out"]
+
+
+def test_a_script_that_is_too_large_or_a_folder_is_a_listed_problem(tmp_path):
+    (tmp_path / "big.yaml").write_text(_SCRIPT_HEAD + "# " + "x" * (1024 * 1024) + "\n", encoding="utf-8")
+    assert "larger than 1024 KB" in _problems(tmp_path / "big.yaml")[0]
+    (tmp_path / "folder.yaml").mkdir()
+    assert "is a folder, not a script file" in _problems(tmp_path / "folder.yaml")[0]
+
+
+def test_includes_stay_in_the_scripts_folder_or_the_shipped_catalogues(tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("stop_words: [{id: x, phrase: икс}]\n", encoding="utf-8")
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "evil.yaml").write_text(_SCRIPT_HEAD + "include: [../outside.yaml, /etc/passwd]\n", encoding="utf-8")
+    problems = _problems(folder / "evil.yaml")
+    assert len(problems) == 2 and all("is outside the script's folder and the shipped catalogues" in p for p in problems)
+    (folder / "linked.yaml").symlink_to(outside)  # a link out of the folder is outside too
+    (folder / "via_link.yaml").write_text(_SCRIPT_HEAD + "include: [linked.yaml]\n", encoding="utf-8")
+    assert "outside the script's folder" in _problems(folder / "via_link.yaml")[0]
+    # the catalogues shipped with callqa stay reachable from anywhere, as the blind benchmark's scripts reach them
+    catalogue = STEP_TYPES_DIR / "ru-stop-words.yaml"
+    (folder / "ok.yaml").write_text(_SCRIPT_HEAD + f"include: [{catalogue}]\n", encoding="utf-8")
+    assert any(w.id == "ne_znayu" for w in load_script(folder / "ok.yaml").stop_words)
+
+
+def test_an_include_written_as_one_string_is_one_problem(tmp_path):
+    (tmp_path / "s.yaml").write_text(_SCRIPT_HEAD + "include: catalogues/ru-objections.yaml\n", encoding="utf-8")
+    assert _problems(tmp_path / "s.yaml") == ["s.yaml, include: Input should be a valid list"]
