@@ -44,15 +44,15 @@ class BatchPlan:
     scripts: list[str] = field(default_factory=list)  # "id vN" of the scripts the jobs use
 
 
-def _script(ref: str | None, path: Path, settings: Settings, scripts: dict[str, Script]) -> Script:
+def _script(ref: str | None, path: Path, settings: Settings, scripts: dict[tuple[str, bool], Script], from_data: bool) -> Script:
     if not ref:
         raise MetadataError(
             f"{path.name}: no script for this recording", hint='add "script": "<id>" to its sidecar JSON or manifest row, pass --script, or set default_script'
         )
     # Loaded once per batch, not per process: a long-running `callqa serve` picks up edited scripts.
-    if ref not in scripts:
-        scripts[ref] = find_script(ref, settings.scripts_dir)
-    return scripts[ref]
+    if (ref, from_data) not in scripts:
+        scripts[ref, from_data] = find_script(ref, settings.scripts_dir, from_data)
+    return scripts[ref, from_data]
 
 
 def _recordings(folder: Path) -> list[Path]:
@@ -74,7 +74,7 @@ def plan_batch(
     reader = MetadataReader(folder, settings)
     plan = BatchPlan()
     seen: set[tuple[str, str, int]] = set()
-    scripts: dict[str, Script] = {}
+    scripts: dict[tuple[str, bool], Script] = {}
     for path in _recordings(folder):
         plan.found += 1
         digest = None
@@ -85,7 +85,9 @@ def plan_batch(
                 plan.skipped.append(str(path))
                 continue
             meta = reader.read(path)
-            script = _script(script_override or meta.script or settings.default_script, path, settings, scripts)
+            # The operator's --script and default_script are trusted; a sidecar's or manifest's names a script in scripts_dir.
+            from_data = not script_override and bool(meta.script)
+            script = _script(script_override or meta.script or settings.default_script, path, settings, scripts, from_data)
         except CallQAError as exc:
             plan.failures.append(Failure.of(str(path), digest, "metadata", exc))
             continue

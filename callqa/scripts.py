@@ -270,13 +270,13 @@ def _check_phrases(items: Script | Catalogue | StepTypeCatalogue, placeholders: 
             problems.append(f"{name}, {where}: each alternative in (word|word) is one word; write another phrase for longer ones")
 
 
-def _inside_allowed(path: Path, script_folder: Path) -> bool:
-    """Whether an included file (links followed) lies in the script's folder or among the catalogues shipped with callqa."""
+def _inside(path: Path, *folders: Path) -> bool:
+    """Whether a file named in data lies, links followed, in one of `folders`."""
     try:
         resolved = path.resolve()
+        return any(resolved.is_relative_to(folder.resolve()) for folder in folders)
     except (OSError, RuntimeError):
         return False
-    return any(resolved.is_relative_to(folder.resolve()) for folder in (script_folder, STEP_TYPES_DIR))
 
 
 def _merge(base: list, own: list) -> list:
@@ -301,7 +301,7 @@ def load_script(path: Path | str) -> Script:
         includes = []  # the schema lists it once ("include: Input should be a valid list"), not once per letter
     for i, include in enumerate(includes):
         include_path = path.parent / str(include)
-        if not _inside_allowed(include_path, path.parent):
+        if not _inside(include_path, path.parent, STEP_TYPES_DIR):
             problems.append(
                 f"{path.name}, include[{i}]: {include} is outside the script's folder and the shipped catalogues; copy the catalogue next to the script"
             )
@@ -472,9 +472,15 @@ def _check_types(script: Script, name: str, problems: list[str]) -> None:
             problems.append(f"{name}, steps[{i}].type: unknown step type {step.type!r} (known: {listed}; or {NO_TYPE})")
 
 
-def find_script(ref: str, scripts_dir: Path) -> Script:
-    """A script by file path, or by its `id` among the YAML files in scripts_dir."""
+def find_script(ref: str, scripts_dir: Path, from_data: bool = False) -> Script:
+    """A script by file path, or by its `id` among the YAML files in scripts_dir. A reference read from data (a
+    sidecar, a manifest) is untrusted: its path is taken inside scripts_dir and must stay there."""
     path = Path(ref)
+    if from_data and (path.suffix in (".yaml", ".yml") or len(path.parts) > 1):
+        inside = scripts_dir / path
+        if not _inside(inside, scripts_dir):
+            raise ScriptError([f"script {ref!r} named by a recording's metadata is outside {scripts_dir}; name a script by its id"])
+        return load_script(inside)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return load_script(path)
     for candidate in sorted(scripts_dir.glob("*.y*ml")):

@@ -1,4 +1,6 @@
 import json
+import shutil
+from pathlib import Path
 
 from samples import copy_call
 
@@ -104,3 +106,18 @@ def test_pbx_names_and_a_manager_directory_give_each_job_its_manager(calls_dir, 
     assert "unknown manager extension 299" in reasons["out-79123456789-299-20261120-111500.mp3"][2]
     assert "does not match filename_pattern" in reasons["voicemail-export.mp3"][2]
     assert len(plan.recordings) == 3  # failed ones are still known recordings, with their hashes
+
+
+def test_a_script_named_by_a_sidecar_stays_inside_scripts_dir(calls_dir, tmp_path, settings):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copyfile(settings.scripts_dir / "stroydom-inbound.yaml", outside / "evil.yaml")
+    refs = {"ru-01": "../outside/evil.yaml", "ru-02": "/etc/passwd", "ru-03": "stroydom-inbound.yaml", "ru-04": "stroydom-inbound"}
+    for call_id, ref in refs.items():
+        sidecar = copy_call(call_id, calls_dir).with_suffix(".json")
+        sidecar.write_text(json.dumps(json.loads(sidecar.read_text(encoding="utf-8")) | {"script": ref}), encoding="utf-8")
+    plan = plan_batch(calls_dir, settings)
+    reasons = {Path(f.file_path).stem: f.message for f in plan.failures}
+    assert sorted(reasons) == ["ru-01", "ru-02"]
+    assert all("is outside" in reason and "name a script by its id" in reason for reason in reasons.values())
+    assert sorted(Path(j.record.file_path).stem for j in plan.jobs) == ["ru-03", "ru-04"]  # a file in scripts_dir, or an id
