@@ -123,16 +123,18 @@ class Script(_Model):
         return value
 
 
-class StepTypeRecognition(_Model):
-    ids: list[Ident] = []  # step ids (or parts of them between "_") that mean this type
-    name_words: list[str] = []  # lemmas that, in a step's name, point to this type
+class TypeRecognition(_Model):
+    """How a step type or a catalogue objection is recognised from a script item's id and name."""
+
+    ids: list[Ident] = []  # item ids (or parts of them between "_") that mean this type
+    name_words: list[str] = []  # lemmas that, in an item's name, point to this type
 
 
 class StepType(_Model):
     id: Ident
     name: str
     stage: str = ""
-    recognise: StepTypeRecognition = StepTypeRecognition()
+    recognise: TypeRecognition = TypeRecognition()
     phrases: Phrases
 
 
@@ -143,7 +145,7 @@ class StepTypeCatalogue(_Model):
 class CatalogueObjection(Objection):
     """An objection of a shipped catalogue: also a type that a script's own objection of few phrasings is recognised as."""
 
-    recognise: StepTypeRecognition = StepTypeRecognition()
+    recognise: TypeRecognition = TypeRecognition()
 
 
 class Catalogue(_Model):
@@ -383,7 +385,7 @@ def recognise_type(step: Step, language: str) -> TypeMatch:
     return TypeMatch(types[found] if found else None, why)
 
 
-def _recognise(item_id: str, name: str, candidates: dict[str, StepTypeRecognition], language: str) -> tuple[str | None, str]:
+def _recognise(item_id: str, name: str, candidates: dict[str, TypeRecognition], language: str) -> tuple[str | None, str]:
     """The candidate an item's name and id point to most, and why; none where two point alike or only a part of the id does."""
     parts = set(re.split(r"[_.-]", item_id))
     lemmas = {token.lemma for token in lemmatize(name.lower(), language)}
@@ -416,14 +418,18 @@ def objection_types(language: str) -> dict[str, CatalogueObjection]:
 def known_stop_words(language: str) -> dict[str, StopWord]:
     """The stop-words of the language's shipped catalogue (`<language>-stop-words.yaml`), by phrase."""
     catalogue = _shipped_catalogue(f"{language}-stop-words.yaml", Catalogue, {})
-    return {" ".join(w.phrase.lower().split()): w for w in catalogue.stop_words} if catalogue else {}
+    return {_phrase_key(w.phrase): w for w in catalogue.stop_words} if catalogue else {}
+
+
+def _phrase_key(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 def stop_word_rules(word: StopWord, language: str) -> StopWord:
     """A script's stop-word with the catalogue's way of telling it from the ordinary word: a phrase the catalogue
     knows, written with no `not_after`/`not_before` of its own, takes the catalogue's; where those tell the filler
     apart, `filler: true` needs no punctuation around it ("it's kind of our best one", "what kind of roof")."""
-    known = known_stop_words(language).get(" ".join(word.phrase.lower().split()))
+    known = known_stop_words(language).get(_phrase_key(word.phrase))
     if known is None or word.not_after or word.not_before or not (known.not_after or known.not_before):
         return word
     return word.model_copy(update={"not_after": known.not_after, "not_before": known.not_before, "filler": word.filler and known.filler})

@@ -47,6 +47,9 @@ def find_steps(
         key = keyed.get(step.id)
         strong = key is not None and (key.weight >= opts.key_words_to_find or (key.question and key.weight >= 1))
         evidence.append(best_hit(found[step.id].hits) or (key if strong else None))
+    # A call that follows the script elsewhere more likely says a step not found in other words than skips it.
+    others = len(script.steps) - 1
+    followed = others > 0 and sum(h is not None for h in evidence) / others >= opts.followed_share
     results = []
     for step, hit, in_order in zip(script.steps, evidence, _in_order(evidence)):
         if hit:
@@ -69,9 +72,6 @@ def find_steps(
             h is not None and h.turn == near.near_at[0] and h.start < near.near_at[2] and near.near_at[1] < h.end for h in evidence
         )
         partial = key is not None or (is_sparse(step) and near.near_score >= half_said and not elsewhere)
-        # A call that follows the script elsewhere more likely says this step in other words than skips it.
-        others = len(script.steps) - 1
-        followed = others > 0 and sum(h is not None for h in evidence) / others >= opts.followed_share
         unreliable = share is None or share < opts.min_reliable_share or (near.near_unreliable and near.near_score >= opts.near_miss)
         because: UncertainReason | None = "partial_evidence" if partial else "unreliable_speech" if unreliable else "call_follows_script" if followed else None
         # A key word said in passing is where a person should listen: its sentence and time go with the verdict.

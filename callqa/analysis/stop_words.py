@@ -42,7 +42,7 @@ def is_set_off(index: CallIndex, hit: Hit) -> bool:
 
 
 def _counts(word: StopWord, hit: Hit, index: CallIndex, compiled: CompiledScript) -> bool:
-    word = compiled.stop_word_rules[word.id]
+    """`word` with its rules (compiled.stop_word_rules): whether this hit is the stop-word, not the ordinary word."""
     if word.not_after:
         previous = word_before(index, hit)
         if previous is not None and previous.lemma in compiled.not_after[word.id]:
@@ -58,7 +58,7 @@ def find_stop_words(script: Script, compiled: CompiledScript, index: CallIndex) 
     found = index.search_many(compiled.stop_words, SIDES["manager"])
     hits = [
         StopWordHit(word.id, index.turns[hit.turn].speaker, hit.start, hit.text, hit.context, word.severity, hit.score)
-        for word in script.stop_words
+        for word in compiled.stop_word_rules.values()
         for hit in found[word.id].hits
         if _counts(word, hit, index, compiled)
     ]
